@@ -1,0 +1,267 @@
+"""Question (+ history) + retrieved passages → a short answer, every sentence cited, or an abstention.
+
+The embedded answerer writes no words of its own about the order: it selects the sentences of the sources that
+answer, makes them stand alone (pronouns resolved, quotes attributed, contested claims paired with what contests
+them) and cites each one. It abstains when the selected evidence does not cover what the question asks about."""
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.attribution import DocumentSpeakers, Unit, render, units_of
+from bot.errors import BadQuestion
+from bot.language import detect_language, message
+from bot.query import Concept, Query
+from bot.records import Answer, Citation, Hit, Passage
+from bot.referrals import Referrals
+from bot.retrieve import HybridRetriever
+from bot.text import clean
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """The knobs of sentence selection and abstention (see evals/ for how the thresholds were chosen)."""
+
+    min_coverage: float = 0.5
+    min_gain: float = 0.3
+    max_sentences: int = 3
+    max_words: int = 75
+    max_question_chars: int = 1000
+
+
+@dataclass
+class _Selection:
+    units: list[Unit] = field(default_factory=list)
+    coverage: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def check_question(raw: object, max_chars: int) -> str:
+    """The question as clean text, or BadQuestion saying why it cannot be answered."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadQuestion(message("en", "not_text")) from exc
+    if not isinstance(raw, str):
+        raise BadQuestion(message("en", "not_text"))
+    if "\ufffd" in raw:
+        raise BadQuestion(message("en", "not_text"))
+    text = clean(raw)
+    if not text:
+        raise BadQuestion(message("en", "empty"))
+    if len(text) > max_chars:
+        raise BadQuestion(message(detect_language(text), "too_long", n=len(text), limit=max_chars))
+    return text
+
+
+class Answerer:
+    """The one answer path shared by the CLI, the web chat and the evals."""
+
+    def __init__(self, retriever: HybridRetriever, referrals: Referrals, policy: AnswerPolicy | None = None) -> None:
+        self.retriever = retriever
+        self.referrals = referrals
+        self.policy = policy or AnswerPolicy()
+        self._speakers: dict[str, DocumentSpeakers] = {}
+        self._unit_cache: dict[str, list[Unit]] = {}
+
+    def warm_up(self) -> None:
+        """Load everything a first question would otherwise wait for."""
+        self.retriever.warm_up()
+        self._speakers, self._unit_cache = {}, {}
+
+    def ask(self, question: object, history: Sequence[str] = ()) -> Answer:
+        """Answer one question; raises BadQuestion for input that is not a question."""
+        started = time.perf_counter()
+        text = check_question(question, self.policy.max_question_chars)
+        language = detect_language(text)
+        query = self.retriever.analyze(text, tuple(clean(h) for h in history if isinstance(h, str) and h.strip()))
+        answer = self._answer(query, language)
+        logger.debug("answered kind=%s citations=%d", answer.kind, len(answer.citations))
+        return _with_latency(answer, started, text)
+
+    def refusal(self, question: str, reason: str) -> Answer:
+        """An abstention for input that could not be read as a question (used where an error cannot be raised)."""
+        language = detect_language(question) if question.strip() else "en"
+        return Answer(
+            question=question,
+            text=f"{reason} {self.referrals.for_language(language)}",
+            abstained=True,
+            language=language,
+            kind="invalid",
+            referral=self.referrals.for_language(language),
+        )
+
+    def _answer(self, query: Query, language: str) -> Answer:
+        referral = self.referrals.for_language(language)
+        concepts = query.concepts or query.context
+        if not concepts:
+            key = "injection" if query.injection else "not_covered"
+            return self._abstain(query, language, message(language, key), "out_of_scope")
+        hits = self.retriever.retrieve(query)
+        selection = self._select(hits, concepts)
+        signals = {"coverage": round(selection.coverage, 4), "dense": hits[0].dense_similarity if hits else 0.0}
+        supported = selection.coverage >= self.policy.min_coverage and bool(selection.units)
+        if query.legal_advice:
+            head = f"{message(language, 'legal_advice')} {referral}"
+            if not supported:
+                return self._abstain(query, language, head, "legal_advice", signals)
+            body, citations = self._compose(selection, concepts)
+            return Answer(
+                question=query.text,
+                text=f"{head} {message(language, 'sources_say')} {body}",
+                abstained=True,
+                citations=citations,
+                language=language,
+                kind="legal_advice",
+                referral=referral,
+                signals=signals,
+            )
+        if not supported:
+            return self._abstain(query, language, message(language, "not_covered"), "out_of_scope", signals)
+        body, citations = self._compose(selection, concepts)
+        lead = message(language, "lead")
+        return Answer(
+            question=query.text,
+            text=f"{lead} {body}".strip(),
+            abstained=False,
+            citations=citations,
+            language=language,
+            kind="answer",
+            signals=signals,
+        )
+
+    def _abstain(
+        self, query: Query, language: str, reason: str, kind: str, signals: dict[str, float] | None = None
+    ) -> Answer:
+        referral = self.referrals.for_language(language)
+        text = reason if referral in reason else f"{reason} {referral}"
+        return Answer(
+            question=query.text,
+            text=text,
+            abstained=True,
+            language=language,
+            kind=kind,  # type: ignore[arg-type]
+            referral=referral,
+            signals=signals or {},
+        )
+
+    # -- selection ---------------------------------------------------------------------------------------------
+
+    def _speakers_for(self, passage: Passage) -> DocumentSpeakers:
+        if passage.slug not in self._speakers:
+            self._speakers[passage.slug] = DocumentSpeakers(self.retriever.document(passage.slug))
+        return self._speakers[passage.slug]
+
+    def _units(self, passage: Passage) -> list[Unit]:
+        # Sentence splitting and speaker resolution depend only on the stored passage: do them once.
+        if passage.id not in self._unit_cache:
+            self._unit_cache[passage.id] = units_of(passage, self._speakers_for(passage))
+        return self._unit_cache[passage.id]
+
+    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept]) -> _Selection:
+        """Greedy coverage: the best sentence, then sentences that cover what it left out."""
+        if not hits:
+            return _Selection()
+        weights = self.retriever.concept_weights(concepts)
+        total = sum(weights) or 1.0
+        top = hits[0].score or 1.0
+        scored: list[tuple[float, frozenset[int], Unit]] = []
+        for hit in hits:
+            for unit in self._units(hit.passage):
+                stems = unit.stems()
+                hit_concepts = frozenset(i for i, c in enumerate(concepts) if c.stems & stems)
+                cov = sum(weights[i] for i in hit_concepts) / total
+                scored.append((cov + 0.2 * hit.dense_similarity + 0.1 * hit.score / top, hit_concepts, unit))
+        scored.sort(key=lambda t: -t[0])
+        _, best_cov, best = scored[0]
+        chosen, covered = [best], set(best_cov)
+        words = len(best.text.split())
+        while len(chosen) < self.policy.max_sentences:
+            gains = [
+                (sum(weights[i] for i in cov - covered) / total, s, cov, u)
+                for s, cov, u in scored
+                if u not in chosen and words + len(u.text.split()) <= self.policy.max_words
+            ]
+            gains = [g for g in gains if g[0] >= self.policy.min_gain]
+            if not gains:
+                break
+            _, _, new, unit = max(gains, key=lambda g: (g[0], g[1]))
+            chosen.append(unit)
+            covered |= new
+            words += len(unit.text.split())
+        chosen = self._with_context(chosen)
+        coverage = sum(weights[i] for i in covered) / total
+        scores = {h.passage.id: h.dense_similarity for h in hits}
+        return _Selection(units=chosen, coverage=coverage, scores=scores)
+
+    def _with_context(self, chosen: list[Unit]) -> list[Unit]:
+        """A claim the source goes on to contest ("However, …") never appears without that contest, and a sentence
+        that introduces a speaker brings the next one, which says what they said ("She said …")."""
+        out = list(chosen)
+        for unit in chosen:
+            preceding = self._preceding(unit) if unit.contrasts else None
+            if preceding is not None and preceding.key not in {u.key for u in out}:
+                out.append(preceding)
+            following = self._following(unit)
+            if following is None or following.key in {u.key for u in out}:
+                continue
+            continues = following.passage.id == unit.passage.id and following.text.startswith(("He ", "She "))
+            if following.contrasts or (continues and following.speaker and following.speaker in unit.text):
+                out.append(following)
+        return out
+
+    def _preceding(self, unit: Unit) -> Unit | None:
+        if unit.index > 0:
+            return self._units(unit.passage)[unit.index - 1]
+        previous = self.retriever.document(unit.passage.slug)
+        before = [p for p in previous if p.n == unit.passage.n - 1]
+        return self._units(before[0])[-1] if before else None
+
+    def _following(self, unit: Unit) -> Unit | None:
+        units = self._units(unit.passage)
+        if unit.index + 1 < len(units):
+            return units[unit.index + 1]
+        nxt = self.retriever.next_passage(unit.passage)
+        return self._units(nxt)[0] if nxt is not None else None
+
+    # -- composition -------------------------------------------------------------------------------------------
+
+    def _compose(self, selection: _Selection, concepts: Sequence[Concept]) -> tuple[str, tuple[Citation, ...]]:
+        """Sentences in source order, each with the [n] of its passage; citations numbered by first use."""
+        relevant = frozenset(s for c in concepts for s in c.stems)
+        ordered = sorted(selection.units, key=lambda u: (u.passage.slug, u.passage.n, u.index))
+        numbers: dict[str, int] = {}
+        used: dict[str, list[str]] = {}
+        introduced: set[str] = set()
+        sentences = []
+        for unit in ordered:
+            n = numbers.setdefault(unit.passage.id, len(numbers) + 1)
+            used.setdefault(unit.passage.id, []).append(unit.text)
+            speakers = self._speakers_for(unit.passage)
+            sentence = render(unit, speakers, introduced, relevant)
+            introduced.update(name for name in speakers.surnames if name in sentence)
+            sentences.append(_cite(sentence, n))
+        by_id = {u.passage.id: u.passage for u in ordered}
+        citations = tuple(
+            Citation(n=n, passage=by_id[pid], score=selection.scores.get(pid, 0.0), used=tuple(used[pid]))
+            for pid, n in numbers.items()
+        )
+        return " ".join(sentences), citations
+
+
+def _cite(sentence: str, n: int) -> str:
+    """Put the marker before the closing full stop, as in '… judicial warrant [1].'"""
+    sentence = sentence.rstrip()
+    if sentence.endswith(" ."):
+        sentence = sentence[:-2] + "."
+    if sentence.endswith(".") and not sentence.endswith("..."):
+        return f"{sentence[:-1]} [{n}]."
+    return f"{sentence} [{n}]"
+
+
+def _with_latency(answer: Answer, started: float, question: str) -> Answer:
+    return replace(answer, question=question, latency_ms=(time.perf_counter() - started) * 1000)

@@ -1,0 +1,150 @@
+"""Make extracted sentences stand alone without losing who said what: resolve leading pronouns to the
+speaker or the document's subject, and turn quotations into attributed, trimmed quotes."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.records import Passage
+from bot.text import STOPWORDS, split_sentences, terms
+
+SPEECH = r"(?:said|says|warned|told|added|stated|noted|explained|argued|wrote|announced|claimed)"
+SPEAKER_BEFORE_VERB = re.compile(rf"\b([A-Z][a-z]+)\s+{SPEECH}\b")
+QUOTE = re.compile(
+    rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:\s+[A-Z][a-z]+)*)\s+(?P<verb>{SPEECH})(?P<rest>.*?)\s*\.?\s*$"
+)
+LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
+CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
+MAX_QUOTE_WORDS = 30
+MAX_QUOTE_SENTENCES = 2
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence of a passage, with a stand-alone rendering and the stems it can be matched on."""
+
+    passage: Passage
+    index: int
+    text: str
+    speaker: str | None = None
+    quote: tuple[str, ...] = ()
+    attribution: str = ""
+    subject_form: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Where the sentence sits: passage id and sentence number."""
+        return (self.passage.id, self.index)
+
+    @property
+    def contrasts(self) -> bool:
+        """Whether the sentence answers the one before it ("However, …")."""
+        return bool(CONTRAST.match(self.text))
+
+    def stems(self) -> frozenset[str]:
+        """Stems of the sentence and of its resolved speaker, so 'What did the White House say' finds 'She said'."""
+        return frozenset(terms(self.text) + terms(self.speaker or ""))
+
+
+class DocumentSpeakers:
+    """Who speaks in one document, and how the document first introduces them."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.sentences = [(p.n, s) for p in sorted(passages, key=lambda p: p.n) for s in split_sentences(p.text)]
+        surnames = {m.group(1) for _, s in self.sentences for m in SPEAKER_BEFORE_VERB.finditer(s)}
+        self.surnames = {n for n in surnames if n.lower() not in STOPWORDS}
+        self.descriptors = {n: self._describe(n) for n in self.surnames}
+
+    def _describe(self, surname: str) -> str:
+        for _, sentence in self.sentences:
+            match = re.search(rf"\b{surname}\b", sentence)
+            if not match:
+                continue
+            before = sentence[: match.start()].split()
+            kept: list[str] = []
+            lower_used = False
+            for i in range(len(before) - 1, -1, -1):
+                tok = before[i]
+                if tok[-1] in ",;:.(" or tok.lower() in STOPWORDS:
+                    break
+                if tok[0].isupper():
+                    kept.insert(0, tok)
+                elif not lower_used and kept and i > 0 and before[i - 1][0].isupper():
+                    kept.insert(0, tok)  # a role between capitalized words: "White House spokeswoman Abigail"
+                    lower_used = True
+                else:
+                    break
+            return " ".join([*kept, surname])
+        return surname
+
+    def speaker_before(self, n: int, index: int) -> str | None:
+        """The speaker most recently named before sentence `index` of paragraph `n`."""
+        position = next((i for i, (pn, _) in enumerate(self.sentences) if pn == n), 0) + index
+        for _, sentence in reversed(self.sentences[: position + 1]):
+            found = [(sentence.rfind(name), name) for name in self.surnames if re.search(rf"\b{name}\b", sentence)]
+            if found:
+                return max(found)[1]
+        return None
+
+
+def units_of(passage: Passage, speakers: DocumentSpeakers) -> list[Unit]:
+    """The sentences of a passage as Units, with speakers resolved and quotations parsed."""
+    units = []
+    for i, sentence in enumerate(split_sentences(passage.text)):
+        speaker: str | None = None
+        quote: tuple[str, ...] = ()
+        attribution = ""
+        match = QUOTE.match(sentence)
+        if match:
+            who = match.group("who")
+            speaker = who if who in speakers.surnames else speakers.speaker_before(passage.n, i)
+            quote = tuple(split_sentences(match.group("quote")))
+            attribution = f"{match.group('verb')}{match.group('rest').rstrip(' .')}"
+        else:
+            lead = LEADING_PRONOUN.match(sentence)
+            if lead and lead.group(1) in ("He", "She"):
+                speaker = speakers.speaker_before(passage.n, i)
+            else:
+                first = sentence.split(" ", 1)[0]
+                if first in speakers.surnames:
+                    speaker = first
+        units.append(
+            Unit(passage=passage, index=i, text=sentence, speaker=speaker, quote=quote, attribution=attribution)
+        )
+    return units
+
+
+def render(unit: Unit, speakers: DocumentSpeakers, introduced: set[str], relevant: frozenset[str]) -> str:
+    """The sentence as it reads on its own in an answer; quotes trimmed to the relevant lines."""
+    who = ""
+    if unit.speaker:
+        who = unit.speaker if unit.speaker in introduced else speakers.descriptors.get(unit.speaker, unit.speaker)
+        introduced.add(unit.speaker)
+    if unit.quote:
+        return f"{who} {unit.attribution}: “{_trim_quote(unit.quote, relevant)}”"
+    text = unit.text
+    lead = LEADING_PRONOUN.match(text)
+    if lead and lead.group(1) in ("He", "She") and who:
+        return who + " " + text[lead.end() :]
+    if lead and lead.group(1) == "It" and unit.passage.subject:
+        return unit.passage.subject + " " + text[lead.end() :]
+    if unit.speaker and text.startswith(unit.speaker + " ") and who != unit.speaker:
+        return who + text[len(unit.speaker) :]
+    return text
+
+
+def _trim_quote(sentences: tuple[str, ...], relevant: frozenset[str]) -> str:
+    """Keep a short quote whole; cut a long one to its relevant sentences, marking each cut with '…'."""
+    if sum(len(s.split()) for s in sentences) <= MAX_QUOTE_WORDS:
+        keep = list(range(len(sentences)))
+    else:
+        overlap = [(len(set(terms(s)) & relevant), i) for i, s in enumerate(sentences)]
+        keep = sorted(i for o, i in sorted(overlap, reverse=True)[:MAX_QUOTE_SENTENCES] if o) or [0]
+    parts: list[str] = []
+    for j, i in enumerate(keep):
+        if j == 0 and i > 0 or j > 0 and i != keep[j - 1] + 1:
+            parts.append("…")
+        parts.append(re.sub(r"[,;:]$", ".", sentences[i].strip()))
+    if keep[-1] < len(sentences) - 1:
+        parts.append("…")
+    return " ".join(parts)

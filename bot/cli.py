@@ -1,0 +1,163 @@
+"""The `civicbot` command: ingest, ask, serve, and commands added by plugins (eval). Errors become one line."""
+
+import json
+import logging
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.config import Settings
+from bot.errors import BadQuestion, CivicbotError
+from bot.records import Answer
+
+if TYPE_CHECKING:
+    from bot.answer import Answerer
+
+app = typer.Typer(
+    help="civicbot: answers about Baltimore's immigration order, from cited sources.", add_completion=False
+)
+err = Console(stderr=True)
+
+
+def fail(reason: str, code: int = 1) -> typer.Exit:
+    """Print a one-line reason on stderr and leave with a non-zero status."""
+    err.print(f"civicbot: {reason}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+class IngestProgress:
+    """A rich progress bar for embedding passages."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("embedding passages", total=0)
+
+    def start(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+
+    def advance(self, done: int) -> None:
+        self.bar.advance(self.task, done)
+
+
+@app.command()
+def ingest(
+    corpus: Annotated[Path | None, typer.Option(help="corpus folder (default: CIVICBOT_CORPUS_DIR or corpus/)")] = None,
+    rebuild: Annotated[bool, typer.Option(help="drop the index and embed everything again")] = False,
+) -> None:
+    """Build or update the index from the corpus (idempotent; removes passages of deleted documents)."""
+    from bot.service import ingest as run_ingest
+
+    settings = _settings(corpus_dir=corpus) if corpus else _settings()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=False) as bar:
+            report = run_ingest(settings, rebuild=rebuild, progress=IngestProgress(bar))
+    except CivicbotError as exc:
+        raise fail(str(exc)) from None
+    err.print(
+        f"index: {report.total} passages ({report.added} added, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged{', rebuilt' if report.rebuilt else ''})"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question, or - to read one question per line from stdin")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON answer object")] = False,
+) -> None:
+    """Answer a question from the sources, with numbered citations."""
+    from bot.answer import check_question
+
+    settings = _settings()
+    if question != "-":
+        try:
+            check_question(question, settings.max_question_chars)
+        except BadQuestion as exc:
+            raise fail(str(exc), 2) from None
+    answerer = _answerer(settings)
+    if question != "-":
+        _print(answerer.ask(question), as_json)
+        return
+    for raw in sys.stdin.buffer:
+        line = raw.rstrip(b"\r\n")
+        try:
+            answer = answerer.ask(line)
+        except BadQuestion as exc:
+            text = line.decode("utf-8", errors="replace")
+            answer = answerer.refusal(text, str(exc))
+        _print(answer, as_json)
+        sys.stdout.flush()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 7860,
+) -> None:
+    """Run the web chat (builds the index first if it is missing)."""
+    from bot.ui import launch
+
+    settings = _settings()
+    answerer = _answerer(settings)
+    try:
+        launch(answerer, settings, host=host, port=port)
+    except OSError as exc:
+        raise fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except Exception as exc:
+        raise fail(f"invalid settings: {' '.join(str(exc).split())[:300]}", 2) from None
+
+
+def _answerer(settings: Settings) -> "Answerer":
+    from bot.service import build_answerer
+
+    try:
+        return build_answerer(settings, notify=lambda m: err.print(m, markup=False))
+    except CivicbotError as exc:
+        raise fail(str(exc)) from None
+
+
+def _print(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+        return
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("\nSources:")
+        for c in answer.citations:
+            p = c.passage
+            lines += [
+                f"[{c.n}] {p.document} — {p.publisher}, {p.date}, paragraph {p.n}",
+                f"    {p.text}",
+                f"    {p.source}",
+            ]
+    typer.echo("\n".join(lines) + "\n")
+
+
+def _register_plugins() -> None:
+    """Commands other packages add to civicbot (the eval suite) through the `civicbot.commands` entry points."""
+    for ep in entry_points(group="civicbot.commands"):
+        try:
+            app.command(name=ep.name)(ep.load())
+        except ImportError as exc:  # a plugin that is not installed must not break the core commands
+            logging.getLogger(__name__).debug("plugin %s not loaded: %s", ep.name, exc)
+
+
+def main() -> None:
+    """Entry point of the `civicbot` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _register_plugins()
+    try:
+        app()
+    except CivicbotError as exc:
+        err.print(f"civicbot: {exc}", markup=False)
+        sys.exit(1)

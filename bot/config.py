@@ -1,0 +1,42 @@
+"""One settings object; the only place that reads environment variables."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """civicbot settings, read from CIVICBOT_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICBOT_", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="index, feedback and logs")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="folder of Markdown documents")
+    referrals_file: Path | None = Field(default=None, description="referral text; default corpus_dir/referrals.yaml")
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "passages"
+    top_k: int = Field(default=4, ge=1, le=20, description="passages considered for an answer")
+    max_question_chars: int = Field(default=1000, ge=10, description="longer questions are refused")
+    max_answer_sentences: int = Field(default=3, ge=1, le=6)
+    feedback_enabled: bool = True
+    log_questions: bool = Field(default=False, description="log question text (off: only counts and latencies)")
+
+    @cached_property
+    def referrals_path(self) -> Path:
+        """The referral file in use."""
+        return self.referrals_file or self.corpus_dir / "referrals.yaml"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+    @property
+    def feedback_path(self) -> Path:
+        """The append-only JSONL file of residents' votes."""
+        return self.data_dir / "feedback.jsonl"

@@ -1,0 +1,211 @@
+"""Question understanding: clean the text, map lay words to the sources' words, flag follow-ups,
+personal legal-advice requests and injection attempts. Knows nothing of the index or the answer."""
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.text import STOPWORDS, clean, content_words, fold, stem, terms, words
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
+
+INJECTION = re.compile(
+    r"ignor\w*\s+(?:all\s+|any\s+|the\s+|your\s+|todas?\s+|las\s+)*(?:previous|prior|above|earlier|preceding|"
+    r"instructions|rules|anteriores|instrucciones)|disregard\s+(?:all|any|the|your|previous)|"
+    r"\b(?:system|assistant|developer)\s*(?:prompt)?\s*:|you\s+are\s+now\b|act\s+as\b|pretend\s+(?:to\s+be|you)|"
+    r"jailbreak|developer\s+mode|\bDAN\b|(?:reveal|print|show|repeat|output|dump)\s+(?:me\s+)?(?:your|the)\s+"
+    r"(?:system|hidden|initial|secret|config|prompt|instructions|settings)|"
+    r"olvida\s+(?:las\s+|tus\s+)?instrucciones|\[\s*/?\s*(?:inst|system)\s*\]|<\s*/?\s*system\s*>",
+    re.IGNORECASE,
+)
+PERSONAL = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|us|mi|mis|yo|nosotros|nuestr[oa]s?|estoy|tengo|soy|"
+    r"debo|puedo|mío|mía)\b",
+    re.IGNORECASE,
+)
+SITUATION = re.compile(
+    r"\b(?:door|doorstep|knock\w*|detain\w*|arrest(?:ed)?|deport\w*|hearing|court date|judge|status|papers|visa|"
+    r"green card|asylum|undocumented|citizenship|daca|tps|removal|notice to appear|picked up|pulled over|"
+    r"stopped me|my (?:house|home|apartment|job|work|car)|puerta|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
+    r"audiencia|corte|papeles|estatus|asilo|indocumentad\w*|mi casa|mi trabajo)\b",
+    re.IGNORECASE,
+)
+ADVICE_ASK = re.compile(
+    r"\b(?:should (?:i|we)|do (?:i|we) (?:have|need)|what (?:do|can|should) (?:i|we)|can (?:i|we|they)|"
+    r"am i|will (?:i|we|they)|must (?:i|we)|is it safe|help me|what happens (?:to|if)|qu[eé] (?:hago|hacemos|debo)|"
+    r"debo|tengo que|puedo|me pueden|pueden (?:entrar|llevar|detener)|qu[eé] pasa si)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_START = re.compile(
+    r"^\s*(?:¿\s*)?(?:and|also|what about|how about|what if|and what about|same for|y|y qu[eé] (?:hay )?de|"
+    r"qu[eé] hay de|tambi[eé]n)\b",
+    re.IGNORECASE,
+)
+ANAPHORA = frozenset(
+    [
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "that",
+        "this",
+        "those",
+        "these",
+        "he",
+        "she",
+        "him",
+        "her",
+        "eso",
+        "esto",
+        "ella",
+        "ellos",
+        "él",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question names, with the stems that would count as the sources mentioning it."""
+
+    word: str
+    stems: frozenset[str]
+    targets: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Query:
+    """An understood question, ready for retrieval and for judging coverage."""
+
+    text: str
+    search_text: str
+    concepts: tuple[Concept, ...]
+    context: tuple[Concept, ...] = ()
+    follow_up: bool = False
+    legal_advice: bool = False
+    injection: bool = False
+
+    @property
+    def lexical_terms(self) -> list[str]:
+        """The BM25 query: the question's stems (twice) and expansions, then earlier-turn context (once)."""
+        own = sorted({s for c in self.concepts for s in c.stems})
+        context = sorted({s for c in self.context for s in c.stems} - set(own))
+        return own + own + context if context else own
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> dict[tuple[str, ...], str]:
+    """Lay phrase (as a stem sequence) → the sources' words."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[tuple[str, ...], str] = {}
+    for target, variants in raw.items():
+        for variant in [str(target), *variants]:
+            key = tuple(stem(w) for w in words(str(variant)))
+            if key:
+                out[key] = str(target)
+    return out
+
+
+class QueryAnalyzer:
+    """Turns a resident's question into a Query, using the corpus vocabulary for spelling repair."""
+
+    def __init__(self, vocabulary: Iterable[str], lexicon: dict[tuple[str, ...], str] | None = None) -> None:
+        self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self.vocab_words = sorted(set(vocabulary))
+        self.vocab_stems = frozenset(stem(w) for w in self.vocab_words)
+        lexicon_words = {w for key in self.lexicon for w in key}
+        self._known_stems = self.vocab_stems | lexicon_words
+        stopwords = {fold(w) for w in STOPWORDS}
+        self._stopwords = sorted(stopwords)
+        self._spell_pool = sorted((set(self.vocab_words) | {fold(w) for w in lexicon_words}) - stopwords)
+        self._max_phrase = max((len(k) for k in self.lexicon), default=1)
+
+    def analyze(self, question: str, history: Sequence[str] = ()) -> Query:
+        """Understand one question, with the resident's earlier questions for follow-ups."""
+        text = clean(question)
+        kept = [s for s in re.split(r"(?<=[.!?\n])\s+", text) if not INJECTION.search(s)]
+        injection = len(kept) < len(re.split(r"(?<=[.!?\n])\s+", text)) or bool(INJECTION.search(text))
+        core = " ".join(kept)
+        concepts = self._concepts(core)
+        follow_up = bool(history) and self._is_follow_up(core, concepts)
+        search_text = core
+        context: tuple[Concept, ...] = ()
+        if follow_up:
+            previous = clean(history[-1])
+            context = tuple(c for c in self._concepts(previous) if c not in concepts)
+            search_text = f"{core} ({previous})"
+        expansions = sorted({t for c in concepts for t in c.targets})
+        if expansions:
+            search_text = f"{search_text} ({', '.join(expansions)})"
+        legal = bool(PERSONAL.search(core) and SITUATION.search(core) and (ADVICE_ASK.search(core) or "?" in core))
+        return Query(
+            text=text,
+            search_text=search_text,
+            concepts=concepts,
+            context=context,
+            follow_up=follow_up,
+            legal_advice=legal,
+            injection=injection,
+        )
+
+    def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:
+        if FOLLOW_UP_START.search(text):
+            return True
+        tokens = words(text)
+        return len(concepts) <= 1 or (len(tokens) <= 8 and any(t in ANAPHORA for t in tokens))
+
+    def _misspelled_stopword(self, word: str) -> bool:
+        """'wat', 'abut', 'teh': a typo of a stop word is not a subject of the question."""
+        return process.extractOne(word, self._stopwords, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
+
+    def _spelling(self, word: str) -> str | None:
+        """The corpus or lexicon word this one is a typo of, if it is within one or two edits."""
+        limit = 1 if len(word) < 8 else 2
+        found = process.extractOne(word, self._spell_pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
+        return None if found is None else str(found[0])
+
+    def _concepts(self, text: str) -> tuple[Concept, ...]:
+        tokens = [
+            w
+            for w in content_words(text)
+            if stem(w) in self._known_stems or len(w) > 4 or not self._misspelled_stopword(w)
+        ]
+        all_tokens = [stem(w) for w in words(text)]
+        alternatives: dict[str, set[str]] = {w: {stem(w)} for w in tokens}
+        targets: dict[str, set[str]] = {w: set() for w in tokens}
+        # Phrases first (longest match), on the full token stream so "la migra" and "work with" match.
+        for size in range(self._max_phrase, 0, -1):
+            for i in range(len(all_tokens) - size + 1):
+                target = self.lexicon.get(tuple(all_tokens[i : i + size]))
+                if target is None:
+                    continue
+                for w in tokens:
+                    if stem(w) in all_tokens[i : i + size]:
+                        targets[w].add(target)
+        for w in tokens:
+            if stem(w) not in self._known_stems and len(w) >= 4 and not w[0].isdigit():
+                fixed = self._spelling(w)
+                if fixed:
+                    alternatives[w].add(stem(fixed))
+                    target = self.lexicon.get((stem(fixed),))
+                    if target:
+                        targets[w].add(target)
+            for target in targets[w]:
+                alternatives[w].update(terms(target))
+        seen: dict[str, Concept] = {}
+        for w in tokens:
+            seen.setdefault(w, Concept(word=w, stems=frozenset(alternatives[w]), targets=frozenset(targets[w])))
+        return tuple(seen.values())
+
+
+def idf(df: int, n_docs: int) -> float:
+    """BM25's smoothed inverse document frequency; df=0 (a word the sources never use) weighs most."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))

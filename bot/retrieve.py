@@ -1,0 +1,164 @@
+"""Question → ranked Hits: dense (Chroma) and BM25 rankings fused by reciprocal rank fusion."""
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from rank_bm25 import BM25Okapi
+
+from bot.errors import IndexUnavailable
+from bot.index import PassageIndex
+from bot.query import Concept, Query, QueryAnalyzer, idf
+from bot.records import Hit, Passage
+from bot.text import terms, words
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of Cormack et al. (2009); damps the influence of any single ranker's top rank
+
+
+class HybridRetriever:
+    """Dense plus BM25 retrieval over the whole index, fused by reciprocal rank."""
+
+    def __init__(self, index: PassageIndex, embeddings: Embeddings, k: int = 4) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.k = k
+        self._lock = threading.Lock()
+        self._passages: list[Passage] = []
+        self._by_id: dict[str, Passage] = {}
+        self._bm25: BM25Okapi | None = None
+        self._df: Counter[str] = Counter()
+        self._stems: dict[str, frozenset[str]] = {}
+        self.analyzer: QueryAnalyzer | None = None
+
+    def warm_up(self) -> None:
+        """Load the passages, build the BM25 index and the query analyzer; idempotent and thread-safe."""
+        with self._lock:
+            self.index.check_model()
+            passages = self.index.all_passages()
+            if not passages:
+                raise IndexUnavailable("the index is empty; run `civicbot ingest`")
+            tokenized = [terms(p.text) for p in passages]
+            self._bm25 = BM25Okapi(tokenized)
+            self._df = Counter(t for doc in tokenized for t in set(doc))
+            self._passages = passages
+            self._stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=False)}
+            self._by_id = {p.id: p for p in passages}
+            self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)})
+            self.embeddings.embed_query("warm up")  # first call pays tokenizer and kernel set-up
+
+    @property
+    def ready(self) -> bool:
+        """Whether warm_up has run."""
+        return self._bm25 is not None
+
+    def idf(self, stem: str) -> float:
+        """How rare a stem is in the corpus; one the corpus never uses weighs most."""
+        return idf(self._df.get(stem, 0), len(self._passages))
+
+    def known(self, stem: str) -> bool:
+        """Whether any passage uses this stem."""
+        return stem in self._df
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """A stored passage by id."""
+        return self._by_id.get(passage_id)
+
+    def document(self, slug: str) -> list[Passage]:
+        """All passages of one document, in order."""
+        return [p for p in self._passages if p.slug == slug]
+
+    def next_passage(self, passage: Passage) -> Passage | None:
+        """The paragraph after this one in the same document."""
+        return self._by_id.get(f"{passage.slug}#p{passage.n + 1}")
+
+    def analyze(self, question: str, history: tuple[str, ...] = ()) -> Query:
+        """Understand a question against this corpus's vocabulary."""
+        if self.analyzer is None:
+            self.warm_up()
+        assert self.analyzer is not None
+        return self.analyzer.analyze(question, history)
+
+    def retrieve(self, query: Query, k: int | None = None) -> list[Hit]:
+        """The top-k passages for a query, best first."""
+        if self._bm25 is None:
+            self.warm_up()
+        assert self._bm25 is not None
+        k = k or self.k
+        depth = min(len(self._passages), max(20, 4 * k))
+        dense = self.index.search(self.embeddings.embed_query(query.search_text), depth) if query.search_text else []
+        dense_sim = dict(dense)
+        lexical = self._bm25.get_scores(query.lexical_terms) if query.lexical_terms else [0.0] * len(self._passages)
+        lexical_by_id = {p.id: float(s) for p, s in zip(self._passages, lexical, strict=False)}
+        lexical_rank = [pid for pid, s in sorted(lexical_by_id.items(), key=lambda kv: -kv[1]) if s > 0][:depth]
+        fused: dict[str, float] = {}
+        for ranking in ([pid for pid, _ in dense], lexical_rank):
+            for rank, pid in enumerate(ranking):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        pool = sorted(fused.items(), key=lambda kv: -kv[1])[: max(3 * k, 10)]
+        best = self._rerank(query, pool, dense_sim)[:k]
+        return [
+            Hit(
+                passage=self._by_id[pid],
+                score=score,
+                dense_similarity=dense_sim.get(pid, 0.0),
+                lexical_score=lexical_by_id.get(pid, 0.0),
+                rank=rank,
+            )
+            for rank, (pid, score) in enumerate(best, start=1)
+            if pid in self._by_id
+        ]
+
+    def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
+        """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
+        out = []
+        for c in concepts:
+            known = [self.idf(s) for s in c.stems if self.known(s)]
+            out.append(min(known) if known else self.idf("\0"))
+        return out
+
+    def _rerank(
+        self, query: Query, pool: list[tuple[str, float]], dense_sim: dict[str, float]
+    ) -> list[tuple[str, float]]:
+        """Order fused candidates by how much of the question each one covers, then by fused score and similarity.
+
+        RRF alone lets a passage that repeats one word of the question ("ICE" three times) beat the one that
+        matches all of it; coverage weighted by rarity is the principled fix."""
+        if not pool:
+            return []
+        concepts = query.concepts or query.context
+        weights = self.concept_weights(concepts)
+        total = sum(weights) or 1.0
+        top = pool[0][1]
+        scored = []
+        for pid, fused_score in pool:
+            stems = self._stems[pid]
+            coverage = sum(w for c, w in zip(concepts, weights, strict=False) if c.stems & stems) / total
+            scored.append((coverage + 0.5 * fused_score / top + 0.3 * dense_sim.get(pid, 0.0), pid, fused_score))
+        scored.sort(key=lambda t: -t[0])
+        return [(pid, fused_score) for _, pid, fused_score in scored]
+
+
+class PassageRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain retriever: question in, scored passages out."""
+
+    hybrid: Any
+    k: int = 4
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        hits = self.hybrid.retrieve(self.hybrid.analyze(query), k=self.k)
+        return [
+            LCDocument(
+                page_content=h.passage.text,
+                id=h.passage.id,
+                metadata={**h.passage.metadata(), "score": h.score, "dense_similarity": h.dense_similarity},
+            )
+            for h in hits
+        ]

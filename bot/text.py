@@ -1,0 +1,136 @@
+"""Shared text handling: normalization, word tokens, stems, stop words and sentence splitting."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+WORD = re.compile(r"[^\W_]+(?:['’%-][^\W_]+)*%?", re.UNICODE)
+# Control and zero-width characters break tokenizing and display; they carry no meaning in a question.
+INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+STOPWORDS_EN = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves let lets let's tell say says said
+    know want need please thanks thank hi hello hey ok okay yes yeah really actually exactly anything something
+    thing things get got gonna wanna like just im i'm u ur r pls plz thx whats what's is it's dont don't doesnt
+    doesn't cant can't isnt isn't wont won't any anyone someone people person""".split()
+)
+STOPWORDS_ES = frozenset(
+    """a al algo alguien algún alguna algunas alguno algunos ante antes cada como con contra cual cuales cuando de del
+    desde donde dos el ella ellas ellos en entre era es esa esas ese eso esos esta estas este esto estos está están
+    fue fueron ha han hay la las le les lo los más me mi mis mucho muy nada ni no nos nosotros o para pero por
+    porque qué que quien quienes se sea ser si sí sin sobre son su sus también te tiene tienen toda todas todo todos
+    tu tus un una uno unos unas usted ustedes y ya yo hola gracias por favor cómo dónde cuándo cuál""".split()
+)
+STOPWORDS = STOPWORDS_EN | STOPWORDS_ES
+
+_stemmers = {"en": snowballstemmer.stemmer("english"), "es": snowballstemmer.stemmer("spanish")}
+
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr gov sen rep st jr sr no vs etc u.s e.g i.e
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+
+
+def clean(text: str) -> str:
+    """NFC-normalize, drop control and zero-width characters, collapse whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    text = INVISIBLE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip accents, so 'Policía' and 'policia' compare equal."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens of a text, keeping numbers like '1300%'."""
+    return [fold(w) for w in WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, language: str = "en") -> str:
+    """The Snowball stem of a folded word."""
+    return str(_stemmers.get(language, _stemmers["en"]).stemWord(word))
+
+
+def content_words(text: str) -> list[str]:
+    """Folded tokens that carry meaning: no stop words, no one-letter tokens."""
+    folded_stops = _folded_stopwords()
+    return [w for w in words(text) if w not in folded_stops and (len(w) > 1 or w.isdigit())]
+
+
+@lru_cache(maxsize=1)
+def _folded_stopwords() -> frozenset[str]:
+    return frozenset(fold(w) for w in STOPWORDS) | QUESTION_FILLER
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: the unit of lexical matching."""
+    return [stem(w) for w in content_words(text)]
+
+
+def _ends_sentence(text: str, i: int) -> bool:
+    """Whether the stop at text[i] ends a sentence (not an abbreviation or a decimal)."""
+    if text[i] != ".":
+        return True
+    start = i
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    token = text[start:i].lower().strip("“\"'(")
+    if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+        return False
+    return not (i + 1 < len(text) and text[i + 1].isdigit())
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of a paragraph; a quotation stays whole with its attribution."""
+    out: list[str] = []
+    start, depth, i = 0, 0, 0
+    straight_open = False
+    while i < len(paragraph):
+        ch = paragraph[i]
+        if ch == "“":
+            depth += 1
+        elif ch == "”":
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            straight_open = not straight_open
+        elif ch in ".!?" and depth == 0 and not straight_open and _ends_sentence(paragraph, i):
+            j = i + 1
+            while j < len(paragraph) and paragraph[j] in '"”’)':
+                j += 1
+            if j >= len(paragraph) or (paragraph[j].isspace() and _starts_sentence(paragraph, j)):
+                out.append(paragraph[start:j].strip())
+                start = j
+                i = j
+                continue
+        i += 1
+    tail = paragraph[start:].strip()
+    if tail:
+        out.append(tail)
+    return [s for s in out if s]
+
+
+def _starts_sentence(text: str, j: int) -> bool:
+    rest = text[j:].lstrip()
+    return bool(rest) and (rest[0].isupper() or rest[0] in "“\"'¿¡(" or rest[0].isdigit())
+
+
+# Words that frame a question rather than name its subject; a question is not "about" them.
+QUESTION_FILLER = frozenset(
+    fold(w)
+    for w in """explain mean means happen happens happening info information details detail new latest basically
+    going able
+    allowed supposed figure figures number numbers stat stats statistic talk talking regarding concerning deal stuff
+    exactly actually whole significa pasa pasando información informacion nuevo nueva explica explicar saber quiero
+    puede pueden""".split()
+)

@@ -1,0 +1,126 @@
+"""The Gradio web chat: build_app(answerer, settings) → Blocks; nothing is launched at import."""
+
+import html
+import logging
+from typing import Any
+
+import gradio as gr
+
+from bot.answer import Answerer
+from bot.config import Settings
+from bot.errors import BadQuestion
+from bot.feedback import record_vote
+from bot.render import render_answer
+
+logger = logging.getLogger(__name__)
+
+HEADER = """# civicbot
+Questions about **Baltimore's executive order on immigration enforcement** (signed by Mayor Brandon Scott, March 2026),
+answered only from the listed news source. Every sentence has a numbered source you can open and read.
+
+civicbot does **not** give legal advice or answer questions about individual cases. If you need help with your own
+situation, talk to an immigration lawyer or a legal-aid organization you trust.
+"""
+
+EXAMPLES = [
+    "Can ICE use city buildings?",
+    "Will Baltimore police help ICE?",
+    "Do city lawyers charge for immigration cases?",
+    "What did the White House say about the order?",
+]
+
+CSS = """
+.abstention { border-left: 4px solid #b45309; padding-left: .6em; }
+.answer p, .abstention p { margin: .2em 0 .5em; }
+details.source { margin: .3em 0; }
+details.source summary { cursor: pointer; }
+blockquote.passage { margin: .3em 0 .3em .5em; padding-left: .6em; border-left: 3px solid #888; }
+mark { background: #fde68a; color: inherit; }
+"""
+
+# Gradio's page has no language of its own; screen readers need it to pick a voice.
+HEAD = "<script>document.documentElement.setAttribute('lang', 'en');</script>"
+
+
+def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
+    """The chat page plus the `ask` API endpoint, over one shared answerer."""
+
+    def respond(
+        message: str, chat: list[dict[str, Any]], answers: dict[int, dict[str, Any]], questions: list[str]
+    ) -> tuple[str, list[dict[str, Any]], dict[int, dict[str, Any]], list[str]]:
+        try:
+            answer = answerer.ask(message, history=questions[-1:])
+        except BadQuestion as exc:
+            raise gr.Error(str(exc)) from None
+        chat = [
+            *chat,
+            {"role": "user", "content": html.escape(answer.question)},
+            {"role": "assistant", "content": render_answer(answer)},
+        ]
+        answers = {**answers, len(chat) - 1: answer.to_dict()}
+        return "", chat, answers, [*questions, answer.question]
+
+    def on_like(answers: dict[int, dict[str, Any]], data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        answer = answers.get(int(index)) or answers.get(str(index))  # type: ignore[call-overload]
+        if answer is None or not settings.feedback_enabled:
+            return
+        record_vote(settings.feedback_path, answer, data.liked is True or data.liked == "Like")
+
+    def ask_api(question: str) -> dict[str, Any]:
+        """Answer one question; returns the JSON answer object."""
+        try:
+            return answerer.ask(question).to_dict()
+        except BadQuestion as exc:
+            return answerer.refusal(question if isinstance(question, str) else "", str(exc)).to_dict()
+
+    with gr.Blocks(title="civicbot — Baltimore immigration order") as app:
+        gr.Markdown(HEADER)
+        chatbot = gr.Chatbot(
+            label="civicbot answers",
+            height="65vh",
+            sanitize_html=True,
+            feedback_options=("Like", "Dislike"),
+            buttons=["copy"],
+        )
+        answers = gr.State({})
+        questions = gr.State([])
+        with gr.Row():
+            box = gr.Textbox(
+                label="Your question",
+                placeholder="Ask about the order, e.g. Can ICE use city buildings?",
+                max_length=settings.max_question_chars,
+                scale=5,
+                autofocus=True,
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+        gr.Examples(EXAMPLES, inputs=box, label="Try a question")
+        for trigger in (box.submit, send.click):
+            trigger(
+                respond,
+                [box, chatbot, answers, questions],
+                [box, chatbot, answers, questions],
+                api_visibility="private",
+            )
+        chatbot.like(on_like, [answers], None, api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return app
+
+
+def launch(
+    answerer: Answerer, settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True
+) -> Any:
+    """Serve the chat; prints the local URL once ready."""
+    app = build_app(answerer, settings)
+    app.queue(default_concurrency_limit=4, max_size=256)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        show_error=False,
+        css=CSS,
+        head=HEAD,
+        footer_links=["api"],
+        quiet=False,
+    )
+    return app

@@ -1,0 +1,101 @@
+"""Shared fixtures: a real index in a temp dir (real model, real Chroma), built once per session."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.config import PROJECT_ROOT, Settings
+from bot.service import build_answerer, ingest
+
+CORPUS = PROJECT_ROOT / "corpus"
+ARTICLE = "wypr-2026-03-05-baltimore-immigration-order"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+MALICIOUS_DOC = """---
+title: Library card notice <script>window.__pwned = 1</script>
+source: "javascript:window.__pwned = 2"
+date: 2026-03-06
+publisher: Test <img src=x onerror="window.__pwned = 3">
+language: en
+---
+
+Library cards can be renewed at any branch <img src=x onerror="window.__pwned = 4"> with proof of address.
+
+Renewal is free <script>window.__pwned = 5</script> and takes <b onmouseover="window.__pwned = 6">ten minutes</b>.
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test touches the developer's data dir or a Chroma server."""
+    monkeypatch.setenv("CIVICBOT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "default-data"))
+    monkeypatch.delenv("CIVICBOT_CHROMA_HOST", raising=False)
+    monkeypatch.delenv("CIVICBOT_CORPUS_DIR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding an index of the real corpus."""
+    path = tmp_path_factory.mktemp("data")
+    ingest(Settings(data_dir=path, corpus_dir=CORPUS))
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    """Settings over the session's real index."""
+    return Settings(data_dir=data_dir, corpus_dir=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def answerer(settings: Settings) -> Answerer:
+    """The real answerer: real model, real Chroma, real corpus."""
+    return build_answerer(settings)
+
+
+@pytest.fixture(scope="session")
+def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real corpus plus a document full of markup that must render as text."""
+    path = tmp_path_factory.mktemp("hostile-corpus")
+    for f in CORPUS.iterdir():
+        shutil.copy(f, path / f.name)
+    (path / "zz-library-notice.md").write_text(MALICIOUS_DOC, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, hostile_corpus: Path) -> Iterator[tuple[str, Settings]]:
+    """The real Gradio app on 127.0.0.1, over the hostile corpus; yields (url, settings)."""
+    from bot.ui import build_app
+
+    data = tmp_path_factory.mktemp("server-data")
+    server_settings = Settings(data_dir=data, corpus_dir=hostile_corpus)
+    app = build_app(build_answerer(server_settings), server_settings)
+    app.queue(default_concurrency_limit=4)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", server_settings
+    finally:
+        app.close()
+
+
+def run_cli(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `civicbot` command for real."""
+    exe = shutil.which("civicbot") or str(Path(sys.executable).with_name("civicbot"))
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=600, env=full_env)
