@@ -1,0 +1,62 @@
+"""Eval metrics against hand-computed values, and the question file's validation."""
+
+from pathlib import Path
+
+import pytest
+
+from evals import metrics as m
+from evals.run import HERE, check_gates, load_questions
+
+
+def test_retrieval_metrics_match_hand_computed_values() -> None:
+    ranked, gold = ["a", "b", "c", "d"], {"b", "d"}
+    assert m.recall_at(ranked, gold, 1) == 0.0
+    assert m.recall_at(ranked, gold, 3) == 0.5
+    assert m.reciprocal_rank(ranked, gold) == 0.5
+    # DCG = 1/log2(3) + 1/log2(5) = 0.6309 + 0.4307; ideal = 1 + 0.6309
+    assert m.ndcg_at(ranked, gold, 5) == pytest.approx((0.63093 + 0.43068) / 1.63093, abs=1e-4)
+
+
+def test_answer_metrics() -> None:
+    answer = "The order bars ICE from city property without a judicial warrant [1]. Police do not assist [2]."
+    assert m.fact_recall(answer, [["judicial warrant"], ["pro bono", "free"]]) == 0.5
+    assert m.forbidden_hits(answer, ["ICE is banned", "police do not"]) == ["police do not"]
+    assert [ns for _, ns in m.cited_sentences(answer)] == [[1], [2]]
+    assert m.supports(
+        "The order bars ICE from city property [1].",
+        "The Baltimore order bars ICE agents from using city owned property.",
+    )
+    assert not m.supports("Police will arrest ICE agents [1].", "Residents may volunteer.")
+    assert m.percentile([1, 2, 3, 4], 50) == 2.5 and m.f1(1.0, 0.5) == pytest.approx(2 / 3)
+
+
+def test_the_shipped_question_set_is_valid_and_broad() -> None:
+    qs = load_questions(HERE / "questions.jsonl")
+    assert len(qs) >= 60
+    cats = {q.category for q in qs}
+    assert {
+        "direct",
+        "lay",
+        "not_does",
+        "attribution",
+        "out_of_scope",
+        "legal_advice",
+        "injection",
+        "follow_up",
+    } <= cats
+
+
+def test_a_bad_question_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "q", "category": "c", "answerable": false}\n{"id": "b"}\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match=r"q.jsonl:2"):
+        load_questions(path)
+
+
+def test_gates_fail_below_and_above_limits() -> None:
+    summary = {"gated": {"fact_recall": 0.8, "forbidden_claims": 1}, "categories": {}}
+    failed = check_gates(summary, {"gated": {"fact_recall": 0.9, "max_forbidden_claims": 0}})
+    assert len(failed) == 2
+    assert check_gates(summary, {"gated": {"fact_recall": 0.5, "max_forbidden_claims": 1}}) == []
