@@ -23,7 +23,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    """The knobs of sentence selection and abstention (see evals/ for how the thresholds were chosen)."""
+    """The knobs of sentence selection and abstention; `civicbot eval` measures the effect of changing them.
+
+    min_coverage is the share of the question's idf-weighted concepts the chosen sentences must mention;
+    min_gain is what a further sentence must add to be worth a resident's reading."""
 
     min_coverage: float = 0.5
     min_gain: float = 0.3
