@@ -18,6 +18,7 @@ from rich.progress import track
 
 from bot.answer import Answerer
 from bot.config import Settings
+from bot.language import message
 from evals import metrics as m
 
 HERE = Path(__file__).resolve().parent
@@ -103,10 +104,9 @@ def score(q: Question, answerer: Answerer) -> dict[str, Any]:
 
 
 def _is_claim(sentence: str, answer: Any) -> bool:
-    """Framing words civicbot adds (the Spanish lead-in) are not claims that need a citation."""
-    return bool(m.MARKER.search(sentence)) or not any(
-        sentence.strip() in lead for lead in ("Las fuentes están en inglés.", "Esto es lo que dicen:")
-    )
+    """civicbot's own framing (the lead-in it puts before quoted evidence) is not a claim that needs a citation."""
+    lead = message(answer.language, "lead")
+    return bool(m.MARKER.search(sentence)) or not (lead and sentence.strip() in lead)
 
 
 def summarize(rows: list[dict[str, Any]], gated: set[str]) -> dict[str, Any]:
@@ -283,7 +283,8 @@ def markdown_report(data: dict[str, Any]) -> str:
         "",
         "## Failures",
     ]
-    for r, why in failures(data["questions"]):
+    failed = failures(data["questions"])
+    for r, why in failed:
         parts += [
             "",
             f"### {r['id']} ({r['category']}): {'; '.join(why)}",
@@ -293,7 +294,7 @@ def markdown_report(data: dict[str, Any]) -> str:
         ]
         for c in r["result"]["citations"]:
             parts.append(f"- [{c['n']}] `{c['passage_id']}`: {c['text']}")
-    if not failures(data["questions"]):
+    if not failed:
         parts.append("\nNone.")
     return "\n".join(parts) + "\n"
 
