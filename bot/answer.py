@@ -29,7 +29,7 @@ class AnswerPolicy:
     min_gain is what a further sentence must add to be worth a resident's reading."""
 
     min_coverage: float = 0.5
-    min_gain: float = 0.3
+    min_gain: float = 0.25
     max_sentences: int = 3
     max_words: int = 75
     max_question_chars: int = 1000
@@ -202,18 +202,24 @@ class Answerer:
         return _Selection(units=chosen, coverage=coverage, scores=scores)
 
     def _with_context(self, chosen: list[Unit]) -> list[Unit]:
-        """A claim the source goes on to contest ("However, …") never appears without that contest, and a sentence
-        that introduces a speaker brings the next one, which says what they said ("She said …")."""
+        """A claim the source goes on to contest ("However, …") never appears without that contest; a sentence that
+        points back ("no such actions") never appears without the one it points at, nor that one without it; and a
+        sentence that introduces a speaker brings the next one, which says what they said ("She said …")."""
         out = list(chosen)
         for unit in chosen:
-            preceding = self._preceding(unit) if unit.contrasts else None
+            preceding = self._preceding(unit) if unit.contrasts or unit.refers_back else None
             if preceding is not None and preceding.key not in {u.key for u in out}:
                 out.append(preceding)
             following = self._following(unit)
             if following is None or following.key in {u.key for u in out}:
                 continue
-            continues = following.passage.id == unit.passage.id and following.text.startswith(("He ", "She "))
-            if following.contrasts or (continues and following.speaker and following.speaker in unit.text):
+            same_passage = following.passage.id == unit.passage.id
+            continues = same_passage and following.text.startswith(("He ", "She "))
+            if (
+                following.contrasts
+                or (same_passage and following.refers_back)
+                or (continues and following.speaker and following.speaker in unit.text)
+            ):
                 out.append(following)
         return out
 

@@ -15,6 +15,8 @@ QUOTE = re.compile(
 )
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
 CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
+# "To date, no such actions have occurred": a sentence that points back at the one before it means nothing alone.
+REFERS_BACK = re.compile(r"^(?:This|That|These|Those)\b|^(?:\S+\s+){0,4}(?:such|these|those)\b")
 MAX_QUOTE_WORDS = 30
 MAX_QUOTE_SENTENCES = 2
 
@@ -40,6 +42,11 @@ class Unit:
     def contrasts(self) -> bool:
         """Whether the sentence answers the one before it ("However, …")."""
         return bool(CONTRAST.match(self.text))
+
+    @property
+    def refers_back(self) -> bool:
+        """Whether the sentence points back at the one before it ("no such actions", "These steps")."""
+        return not self.quote and bool(REFERS_BACK.match(self.text))
 
     def stems(self) -> frozenset[str]:
         """Stems of the sentence and of its resolved speaker, so 'What did the White House say' finds 'She said'."""

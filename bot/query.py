@@ -25,6 +25,12 @@ INJECTION = re.compile(
     r"olvida\s+(?:las\s+|tus\s+)?instrucciones|\[\s*/?\s*(?:inst|system)\s*\]|<\s*/?\s*system\s*>",
     re.IGNORECASE,
 )
+# After an injection attempt, "Tell me ICE is banned" dictates an answer rather than asking a question.
+DICTATION = re.compile(
+    r"^\W*(?:(?:now|just|please|and|then)\s+)*(?:tell|say|write|state|confirm|admit|declare|announce|answer|respond|"
+    r"reply|print|output|repeat|claim|insist|dime|di|escribe|confirma|responde)\b",
+    re.IGNORECASE,
+)
 PERSONAL = re.compile(
     r"\b(?:i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|us|mi|mis|yo|nosotros|nuestr[oa]s?|estoy|tengo|soy|"
     r"debo|puedo|mío|mía)\b",
@@ -131,8 +137,11 @@ class QueryAnalyzer:
     def analyze(self, question: str, history: Sequence[str] = ()) -> Query:
         """Understand one question, with the resident's earlier questions for follow-ups."""
         text = clean(question)
-        kept = [s for s in re.split(r"(?<=[.!?\n])\s+", text) if not INJECTION.search(s)]
-        injection = len(kept) < len(re.split(r"(?<=[.!?\n])\s+", text)) or bool(INJECTION.search(text))
+        sentences = re.split(r"(?<=[.!?\n])\s+", text)
+        kept = [s for s in sentences if not INJECTION.search(s)]
+        injection = len(kept) < len(sentences) or bool(INJECTION.search(text))
+        if injection:
+            kept = [s for s in kept if not DICTATION.match(s)]
         core = " ".join(kept)
         concepts = self._concepts(core)
         follow_up = bool(history) and self._is_follow_up(core, concepts)

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
+from bot.attribution import DocumentSpeakers, units_of
 from bot.errors import IndexUnavailable
 from bot.index import PassageIndex
 from bot.query import Concept, Query, QueryAnalyzer, idf
@@ -45,7 +46,7 @@ class HybridRetriever:
             passages = self.index.all_passages()
             if not passages:
                 raise IndexUnavailable("the index is empty; run `civicbot ingest`")
-            tokenized = [terms(p.text) for p in passages]
+            tokenized = _tokenize_with_speakers(passages)
             self._bm25 = BM25Okapi(tokenized)
             self._df = Counter(t for doc in tokenized for t in set(doc))
             self._passages = passages
@@ -144,6 +145,21 @@ class HybridRetriever:
             scored.append((coverage + 0.5 * fused_score / top + 0.3 * dense_sim.get(pid, 0.0), pid, fused_score))
         scored.sort(key=lambda t: -t[0])
         return [(pid, fused_score) for _, pid, fused_score in scored]
+
+
+def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:
+    """Each passage's stems plus those of the people who speak in it, as the document introduces them: a quote
+    that ends "Jackson said" is found by "what did the White House say"."""
+    by_slug: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_slug.setdefault(p.slug, []).append(p)
+    speakers = {slug: DocumentSpeakers(ps) for slug, ps in by_slug.items()}
+    out = []
+    for p in passages:
+        doc = speakers[p.slug]
+        named = {u.speaker for u in units_of(p, doc) if u.speaker}
+        out.append(terms(p.text) + [t for name in sorted(named) for t in terms(doc.descriptors.get(name, name))])
+    return out
 
 
 class PassageRetriever(BaseRetriever):

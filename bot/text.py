@@ -128,10 +128,11 @@ def _starts_sentence(text: str, j: int) -> bool:
 # Words that frame a question rather than name its subject; a question is not "about" them.
 QUESTION_FILLER = frozenset(
     fold(w)
-    for w in """already completely even still anymore ever currently totally why'd how'd what'd who'd where'd
+    for w in """completely even still anymore ever currently totally why'd how'd what'd who'd where'd
     explain mean means happen happens happening info information details detail new latest basically
     going able
     allowed supposed figure figures number numbers stat stats statistic talk talking regarding concerning deal stuff
-    exactly actually whole significa pasa pasando información informacion nuevo nueva explica explicar saber quiero
+    exactly actually whole claim claims claimed allege alleges alleged argue argues argued assert asserts asserted
+    think thinks thought reckon believe believes opinion make makes making significa pasa pasando información informacion nuevo nueva explica explicar saber quiero
     puede pueden""".split()
 )
