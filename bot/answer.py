@@ -105,7 +105,7 @@ class Answerer:
             key = "injection" if query.injection else "not_covered"
             return self._abstain(query, language, message(language, key), "out_of_scope")
         hits = self.retriever.retrieve(query)
-        selection = self._select(hits, concepts)
+        selection = self._select(hits, concepts, query)
         signals = {"coverage": round(selection.coverage, 4), "dense": hits[0].dense_similarity if hits else 0.0}
         supported = selection.coverage >= self.policy.min_coverage and bool(selection.units)
         if query.legal_advice:
@@ -165,20 +165,21 @@ class Answerer:
             self._unit_cache[passage.id] = units_of(passage, self._speakers_for(passage))
         return self._unit_cache[passage.id]
 
-    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept]) -> _Selection:
-        """Greedy coverage: the best sentence, then sentences that cover what it left out."""
-        if not hits:
+    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept], query: Query) -> _Selection:
+        """Greedy coverage: the best sentence, then sentences that cover what it left out; only sentences that hold
+        the kind of fact the question asks for (a date for "when") are candidates."""
+        units = [(hit, unit) for hit in hits for unit in self._units(hit.passage) if query.answered_by(unit.text)]
+        if not units:
             return _Selection()
         weights = self.retriever.concept_weights(concepts)
         total = sum(weights) or 1.0
         top = hits[0].score or 1.0
         scored: list[tuple[float, frozenset[int], Unit]] = []
-        for hit in hits:
-            for unit in self._units(hit.passage):
-                stems = unit.stems()
-                hit_concepts = frozenset(i for i, c in enumerate(concepts) if c.stems & stems)
-                cov = sum(weights[i] for i in hit_concepts) / total
-                scored.append((cov + 0.2 * hit.dense_similarity + 0.1 * hit.score / top, hit_concepts, unit))
+        for hit, unit in units:
+            stems = unit.stems()
+            hit_concepts = frozenset(i for i, c in enumerate(concepts) if c.stems & stems)
+            cov = sum(weights[i] for i in hit_concepts) / total
+            scored.append((cov + 0.2 * hit.dense_similarity + 0.1 * hit.score / top, hit_concepts, unit))
         scored.sort(key=lambda t: -t[0])
         _, best_cov, best = scored[0]
         chosen, covered = [best], set(best_cov)
@@ -196,6 +197,16 @@ class Answerer:
             chosen.append(unit)
             covered |= new
             words += len(unit.text.split())
+        full = {u.passage.id for s, cov, u in scored if len(cov) == len(concepts) and u.passage.n}
+        if len(concepts) <= 1 and len(full) >= 3:
+            # A broad question ("what does the order do?") is covered by any one sentence; give the best sentence of
+            # each of the next passages too, so the answer is an overview rather than an arbitrary pick.
+            for _, _, unit in scored:
+                if len(chosen) >= self.policy.max_sentences or words + len(unit.text.split()) > self.policy.max_words:
+                    break
+                if unit.passage.n and unit.passage.id not in {u.passage.id for u in chosen}:
+                    chosen.append(unit)
+                    words += len(unit.text.split())
         chosen = self._with_context(chosen)
         coverage = sum(weights[i] for i in covered) / total
         scores = {h.passage.id: h.dense_similarity for h in hits}

@@ -136,7 +136,8 @@ def _print(answer: Answer, as_json: bool) -> None:
         for c in answer.citations:
             p = c.passage
             lines += [
-                f"[{c.n}] {p.document} — {p.publisher}, {p.date}, paragraph {p.n}",
+                f"[{c.n}] {p.document} — {p.publisher}, {p.date}, "
+                + (f"paragraph {p.n}" if p.n else "publication details"),
                 f"    {p.text}",
                 f"    {p.source}",
             ]

@@ -1,5 +1,6 @@
 """Split Documents into paragraph Passages with stable ids and content hashes."""
 
+import datetime as dt
 import hashlib
 
 from bot.records import Document, Passage
@@ -10,8 +11,15 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def publication_text(doc: Document) -> str:
+    """The document's header as one citable sentence: who published it, under what title, and when."""
+    date = dt.date.fromisoformat(doc.date)
+    return f"{doc.publisher} published this article, “{doc.title}”, on {date:%B} {date.day}, {date.year}."
+
+
 def split_document(doc: Document) -> list[Passage]:
-    """One passage per paragraph, numbered from 1: `<slug>#p<N>`."""
+    """Passage 0 holds the publication details (so "who reported this, and when?" has a citable answer); then one
+    passage per paragraph, numbered from 1: `<slug>#p<N>`."""
     return [
         Passage(
             id=f"{doc.slug}#p{n}",
@@ -26,7 +34,7 @@ def split_document(doc: Document) -> list[Passage]:
             content_hash=content_hash(text),
             subject=doc.subject,
         )
-        for n, text in enumerate(doc.paragraphs, start=1)
+        for n, text in enumerate((publication_text(doc), *doc.paragraphs))
     ]
 
 

@@ -33,22 +33,54 @@ DICTATION = re.compile(
 )
 PERSONAL = re.compile(
     r"\b(?:i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|we're|our|us|mi|mis|yo|nosotros|nuestr[oa]s?|estoy|tengo|soy|"
-    r"debo|puedo|mío|mía)\b",
+    r"debo|puedo|mío|mía|husband|wife|son|daughter|mom|dad|mother|father|brother|sister|cousin|uncle|aunt|boyfriend|"
+    r"girlfriend|partner|esposo|esposa|hijo|hija|mamá|papá|hermano|hermana|primo|prima|tío|tía)\b",
     re.IGNORECASE,
 )
 SITUATION = re.compile(
     r"\b(?:door|doorstep|knock\w*|detain\w*|arrest(?:ed)?|deport\w*|hearing|court date|judge|status|papers|visa|"
     r"green card|asylum|undocumented|citizenship|daca|tps|removal|notice to appear|picked up|pulled over|"
-    r"stopped me|my (?:house|home|apartment|job|work|car)|puerta|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
+    r"stop(?:s|ped)? me|my rights|my (?:house|home|apartment|job|work|car)|mis derechos|"
+    r"puerta|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
     r"audiencia|corte|papeles|estatus|asilo|indocumentad\w*|mi casa|mi trabajo)\b",
     re.IGNORECASE,
 )
 ADVICE_ASK = re.compile(
     r"\b(?:should (?:i|we)|do (?:i|we) (?:have|need)|what (?:do|can|should) (?:i|we)|can (?:i|we|they)|"
     r"am i|will (?:i|we|they)|must (?:i|we)|is it safe|help me|what happens (?:to|if)|qu[eé] (?:hago|hacemos|debo)|"
-    r"debo|tengo que|puedo|me pueden|pueden (?:entrar|llevar|detener)|qu[eé] pasa si)\b",
+    r"debo|tengo que|puedo|me pueden|pueden (?:entrar|llevar|detener)|qu[eé] pasa si)\b|"
+    r"\b(?:can|could|will|would|should|what|how)\b",
     re.IGNORECASE,
 )
+# What kind of fact a question asks for, and what a sentence must contain to give it. The sources hold no
+# opening hours or contact details, so such questions abstain instead of answering with whatever shares a word.
+ASKS = {
+    "time": re.compile(
+        r"\bwhat time\b|\b(?:opening|business|office) hours\b|\bhours\b|\bwhen (?:does|do|is|are)\b.*\b(?:open|close)|"
+        r"\bhorarios?\b|\ba qu[eé] hora\b",
+        re.IGNORECASE,
+    ),
+    "contact": re.compile(
+        r"\bphone\b|\bnumber (?:for|of|to)\b|\baddress\b|\be-?mail\b|\bwebsite\b|\bcontact\b|\btel[eé]fono\b|"
+        r"\bdirecci[oó]n\b|\bcorreo\b|\bcontacto\b|\b(?:sitio|p[aá]gina) web\b",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        r"^\W*when\b|\bwhat (?:date|day|year|month)\b|\bcu[aá]ndo\b|\bqu[eé] (?:fecha|d[ií]a)\b", re.IGNORECASE
+    ),
+}
+GIVES = {
+    "time": re.compile(
+        r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d{2}\b|\bopen (?:from|until|daily)\b", re.I
+    ),
+    "contact": re.compile(r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\S+@\S+\.\w+|https?://|\bwww\.", re.I),
+    "date": re.compile(
+        r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
+        r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|recently|ago|to date)\b|"
+        r"\b(?:19|20)\d{2}\b",
+        re.IGNORECASE,
+    ),
+}
 FOLLOW_UP_START = re.compile(
     r"^\s*(?:¿\s*)?(?:and|also|what about|how about|what if|and what about|same for|y|y qu[eé] (?:hay )?de|"
     r"qu[eé] hay de|tambi[eé]n)\b",
@@ -98,6 +130,11 @@ class Query:
     follow_up: bool = False
     legal_advice: bool = False
     injection: bool = False
+    asks: str | None = None
+
+    def answered_by(self, sentence: str) -> bool:
+        """Whether a sentence holds the kind of fact the question asks for (any sentence, for an open question)."""
+        return self.asks is None or bool(GIVES[self.asks].search(sentence))
 
     @property
     def lexical_terms(self) -> list[str]:
@@ -163,6 +200,7 @@ class QueryAnalyzer:
             follow_up=follow_up,
             legal_advice=legal,
             injection=injection,
+            asks=next((kind for kind, pattern in ASKS.items() if pattern.search(core)), None),
         )
 
     def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:

@@ -12,12 +12,14 @@ LABELS = {
     "en": {
         "sources": "Sources",
         "paragraph": "paragraph",
+        "details": "publication details",
         "open": "Open the source",
         "not_covered": "Not in the sources",
     },
     "es": {
         "sources": "Fuentes",
         "paragraph": "párrafo",
+        "details": "datos de publicación",
         "open": "Abrir la fuente",
         "not_covered": "No está en las fuentes",
     },
@@ -50,10 +52,8 @@ def render_citation(citation: Citation, language: str) -> str:
         if url
         else html.escape(p.source)
     )
-    summary = (
-        f"[{citation.n}] {html.escape(p.document)} — {html.escape(p.publisher)}, {html.escape(p.date)}, "
-        f"{labels['paragraph']} {p.n}"
-    )
+    where = f"{labels['paragraph']} {p.n}" if p.n else labels["details"]
+    summary = f"[{citation.n}] {html.escape(p.document)} — {html.escape(p.publisher)}, {html.escape(p.date)}, {where}"
     return (
         f'<details class="source" id="source-{citation.n}"><summary>{summary}</summary>'
         f'<blockquote class="passage">{_highlight(citation)}</blockquote><p>{link}</p></details>'

@@ -133,6 +133,7 @@ QUESTION_FILLER = frozenset(
     going able
     allowed supposed figure figures number numbers stat stats statistic talk talking regarding concerning deal stuff
     exactly actually whole claim claims claimed allege alleges alleged argue argues argued assert asserts asserted
-    think thinks thought reckon believe believes opinion make makes making
+    think thinks thought reckon believe believes opinion make makes making come comes coming came go goes went gone
+    summarize summarise summary overview gist tldr resumen resume resumir
     significa pasa pasando información informacion nuevo nueva explica explicar saber quiero puede pueden""".split()
 )

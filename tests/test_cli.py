@@ -57,7 +57,7 @@ def test_human_output_lists_numbered_sources(settings: Settings) -> None:
 def test_ingest_reports_and_a_bad_corpus_is_one_clear_line(tmp_path: Path, settings: Settings) -> None:
     env = env_for(settings)
     done = run_cli("ingest", env=env)
-    assert done.returncode == 0 and "12 unchanged" in done.stderr.decode()
+    assert done.returncode == 0 and "13 unchanged" in done.stderr.decode()  # 12 paragraphs and the publication details
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "broken.md").write_text("---\ntitle: x\n---\n\ntext\n", encoding="utf-8")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.corpus import load_corpus, parse_document
 from bot.errors import CorpusError
-from bot.passages import split_corpus
+from bot.passages import split_corpus, split_document
 from bot.text import clean, split_sentences
 from tests.conftest import ARTICLE, CORPUS
 
@@ -71,10 +71,18 @@ def test_passage_ids_are_stable_and_never_mix_documents(tmp_path: Path) -> None:
     (tmp_path / "b-doc.md").write_text(GOOD.replace("First", "Other"), encoding="utf-8")
     first = split_corpus(load_corpus(tmp_path))
     again = split_corpus(load_corpus(tmp_path))
-    assert [p.id for p in first] == ["a-doc#p1", "a-doc#p2", "b-doc#p1", "b-doc#p2"]
+    assert [p.id for p in first] == ["a-doc#p0", "a-doc#p1", "a-doc#p2", "b-doc#p0", "b-doc#p1", "b-doc#p2"]
     assert [(p.id, p.content_hash) for p in first] == [(p.id, p.content_hash) for p in again]
-    assert first[0].content_hash != first[2].content_hash
+    assert first[1].content_hash != first[4].content_hash
     assert all(p.id.startswith(p.slug + "#") for p in first)
+
+
+def test_passage_zero_cites_the_publication_details() -> None:
+    (doc,) = [d for d in load_corpus(CORPUS) if d.slug == ARTICLE]
+    details = split_document(doc)[0]
+    assert details.id == f"{ARTICLE}#p0"
+    assert details.text.startswith("WYPR published this article") and "March 5, 2026" in details.text
+    assert doc.title in details.text
 
 
 def test_quotations_stay_whole_with_their_attribution() -> None:

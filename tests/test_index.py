@@ -23,10 +23,10 @@ def corpus_copy(tmp_path: Path) -> Path:
 def test_ingest_is_idempotent_and_prunes_removed_documents(tmp_path: Path, corpus_copy: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus_copy)
     first = ingest(settings)
-    assert first.added == 12 and first.removed == 0
+    assert first.added == 13 and first.removed == 0  # 12 paragraphs and the publication details
     ids = sorted(p.id for p in open_index(settings).all_passages())
     again = ingest(settings)
-    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 12)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 13)
     assert sorted(p.id for p in open_index(settings).all_passages()) == ids
 
     extra = corpus_copy / "second-doc.md"
@@ -34,15 +34,15 @@ def test_ingest_is_idempotent_and_prunes_removed_documents(tmp_path: Path, corpu
         "---\ntitle: Second\nsource: s\ndate: 2026-03-07\npublisher: P\nlanguage: en\n---\n\nOne.\n\nTwo.\n",
         encoding="utf-8",
     )
-    assert ingest(settings).added == 2
+    assert ingest(settings).added == 3
     extra.write_text(extra.read_text(encoding="utf-8").replace("Two.", "Two, changed."), encoding="utf-8")
     changed = ingest(settings)
     assert (changed.added, changed.updated) == (0, 1)
     extra.unlink()
     pruned = ingest(settings)
-    assert pruned.removed == 2
+    assert pruned.removed == 3
     index = open_index(settings)
-    assert index.count() == 12
+    assert index.count() == 13
     assert sorted(p.id for p in index.all_passages()) == ids
 
 
@@ -72,11 +72,11 @@ def test_a_model_change_is_refused_then_rebuilt(tmp_path: Path) -> None:
     other.sync(other.all_passages(), rebuild=True)
     index = ensure_index(settings, notify=messages.append)
     assert messages and "rebuilding" in messages[0]
-    assert index.built_with() == index.model_id and index.count() == 12
+    assert index.built_with() == index.model_id and index.count() == 13
 
 
 def test_missing_index_is_built_on_demand(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "fresh", corpus_dir=CORPUS)
     notes: list[str] = []
-    assert ensure_index(settings, notify=notes.append).count() == 12
+    assert ensure_index(settings, notify=notes.append).count() == 13
     assert notes and "building" in notes[0]
