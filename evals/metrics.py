@@ -4,7 +4,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from bot.text import content_words
+from bot.text import content_words, split_sentences
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -41,8 +41,9 @@ def forbidden_hits(answer: str, forbidden: Sequence[str]) -> list[str]:
 
 
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
-    """The answer's sentences with the citation numbers each carries (framing sentences carry none)."""
-    parts = re.split(r"(?<=[.!?”])\s+(?=[A-Z“¿¡])|(?<=\])\s+(?=[A-Z“¿¡])", answer)
+    """The answer's sentences with the citation numbers each carries (framing sentences carry none). A quotation
+    is one claim, cited once after its closing mark, so it is not split at the full stops inside it."""
+    parts = [p for s in split_sentences(answer) for p in re.split(r"(?<=\])\s+(?=[A-Z“¿¡])", s)]
     return [(p, [int(n) for n in MARKER.findall(p)]) for p in parts if p.strip()]
 
 

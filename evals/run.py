@@ -1,8 +1,5 @@
 """`civicbot eval`: run the staff question set through the one answer path, score it, gate it, report it."""
 
-import base64
-import html
-import io
 import json
 import statistics
 import subprocess
@@ -20,6 +17,8 @@ from bot.answer import Answerer
 from bot.config import Settings
 from bot.language import message
 from evals import metrics as m
+from evals.calibration import calibrate
+from evals.report import compare, markdown_report, write_reports
 
 HERE = Path(__file__).resolve().parent
 K = 5
@@ -79,6 +78,9 @@ def score(q: Question, answerer: Answerer) -> dict[str, Any]:
         "forbidden": m.forbidden_hits(text, q.forbidden),
         "words": len(m.MARKER.sub("", text).split()),
         "latency_ms": answer.latency_ms,
+        # Refusals (legal advice, injection, bad input) are not the coverage threshold's decision.
+        "forced": answer.kind not in ("answer", "out_of_scope") or "coverage" not in answer.signals,
+        "coverage": answer.signals.get("coverage", 0.0),
     }
     if gold:
         row["checks"].update(
@@ -167,28 +169,6 @@ def summarize(rows: list[dict[str, Any]], gated: set[str]) -> dict[str, Any]:
     }
 
 
-def failures(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
-    """Questions that failed any per-question check, with what failed."""
-    out = []
-    for r in rows:
-        c, why = r["checks"], []
-        if c["abstained"] != c["should_abstain"]:
-            why.append("abstained" if c["abstained"] else "should have abstained")
-        if c.get("recall@3", 1) < 1:
-            why.append("gold not in top 3")
-        if c.get("fact_recall", 1) < 1:
-            why.append("missing required fact")
-        if c.get("citation_precision", 1) < 1:
-            why.append("unsupported citation")
-        if c["forbidden"]:
-            why.append(f"forbidden: {c['forbidden']}")
-        if not c["markers_match"]:
-            why.append("markers do not match citations")
-        if why:
-            out.append((r, why))
-    return out
-
-
 def check_gates(summary: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
     """Gated metrics below (or, for 'max_' keys, above) their thresholds."""
     failed = []
@@ -223,128 +203,6 @@ def environment(settings: Settings) -> dict[str, Any]:
     }
 
 
-def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
-    """Markdown: metric deltas, then the questions that got better or worse."""
-    lines = ["| metric | old | new | Δ |", "|---|---|---|---|"]
-    for key, value in new["summary"]["gated"].items():
-        before = old["summary"]["gated"].get(key)
-        if isinstance(value, (int, float)) and isinstance(before, (int, float)):
-            lines.append(f"| {key} | {before} | {value} | {value - before:+.4g} |")
-    old_fail = {r["id"]: why for r, why in failures(old["questions"])}
-    new_fail = {r["id"]: why for r, why in failures(new["questions"])}
-    better = sorted(set(old_fail) - set(new_fail))
-    worse = sorted(set(new_fail) - set(old_fail))
-    lines += ["", f"**Better ({len(better)}):** " + (", ".join(better) or "none")]
-    lines += [f"**Worse ({len(worse)}):** " + (", ".join(f"{i} ({'; '.join(new_fail[i])})" for i in worse) or "none")]
-    return "\n".join(lines)
-
-
-def write_reports(out: Path, data: dict[str, Any]) -> None:
-    """results.json, report.md and report.html (with plots) under out."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    md = markdown_report(data)
-    (out / "report.md").write_text(md, encoding="utf-8")
-    (out / "report.html").write_text(html_report(data, md), encoding="utf-8")
-
-
-SUMMARY_KEYS = (
-    "questions",
-    "recall@3",
-    "mrr",
-    "fact_recall",
-    "citation_precision",
-    "citation_recall",
-    "abstention_f1",
-    "false_abstention",
-    "forbidden_claims",
-    "words_median",
-    "latency_p95_ms",
-)
-
-
-def markdown_report(data: dict[str, Any]) -> str:
-    """The summary table by category, then every failure with its answer and cited passages."""
-    s = data["summary"]
-    head = "| scope | " + " | ".join(SUMMARY_KEYS) + " |"
-    rows = [head, "|" + "---|" * (len(SUMMARY_KEYS) + 1)]
-    for name, block in [("**gated**", s["gated"]), ("all", s["all"]), *s["categories"].items()]:
-        rows.append(
-            f"| {name} | " + " | ".join("–" if block.get(k) is None else str(block.get(k)) for k in SUMMARY_KEYS) + " |"
-        )
-    parts = [
-        "# civicbot eval report",
-        "",
-        "Environment: " + ", ".join(f"{k}={v}" for k, v in data["environment"].items()),
-        "",
-        *rows,
-        "",
-        "Gates: " + ("all pass" if not data["gate_failures"] else "; ".join(data["gate_failures"])),
-        "",
-        "## Failures",
-    ]
-    failed = failures(data["questions"])
-    for r, why in failed:
-        parts += [
-            "",
-            f"### {r['id']} ({r['category']}): {'; '.join(why)}",
-            f"**Q:** {r['question']}",
-            "",
-            f"**A:** {r['result']['answer']}",
-        ]
-        for c in r["result"]["citations"]:
-            parts.append(f"- [{c['n']}] `{c['passage_id']}`: {c['text']}")
-    if not failed:
-        parts.append("\nNone.")
-    return "\n".join(parts) + "\n"
-
-
-def _plot(data: dict[str, Any]) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    images = []
-    cats = data["summary"]["categories"]
-    fig, ax = plt.subplots(figsize=(9, 4))
-    names = list(cats)
-    for i, key in enumerate(("recall@3", "fact_recall", "abstention_f1")):
-        vals = [cats[c].get(key) or 0 for c in names]
-        ax.bar([x + i * 0.27 for x in range(len(names))], vals, width=0.27, label=key)
-    ax.set_xticks([x + 0.27 for x in range(len(names))], names, rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Metrics by category")
-    ax.legend()
-    fig.tight_layout()
-    images.append(_png(fig))
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.hist([r["checks"]["latency_ms"] for r in data["questions"]], bins=20)
-    ax.set_xlabel("latency per question (ms)")
-    ax.set_title("Answer latency")
-    fig.tight_layout()
-    images.append(_png(fig))
-    plt.close("all")
-    return images
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-def html_report(data: dict[str, Any], md: str) -> str:
-    """A self-contained page: plots inline, the markdown report as preformatted text (escaped)."""
-    imgs = "".join(f'<img alt="eval plot" src="data:image/png;base64,{b}">' for b in _plot(data))
-    return (
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>civicbot eval report</title>'
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}img{max-width:100%}"
-        "pre{white-space:pre-wrap}</style>"
-        f"<h1>civicbot eval report</h1>{imgs}<pre>{html.escape(md)}</pre></html>"
-    )
-
-
 def command(
     questions: Annotated[Path, typer.Option(help="question set (JSON lines)")] = HERE / "questions.jsonl",
     out: Annotated[Path, typer.Option(help="folder for results.json, report.md and report.html")] = Path("eval-report"),
@@ -367,7 +225,12 @@ def command(
     gated = set(limits.pop("gated_categories", {}).get("names", []))
     rows = [score(q, answerer) for q in track(qs, description="asking", console=None, transient=True)]
     summary = summarize(rows, gated)
-    data = {"environment": environment(settings), "summary": summary, "questions": rows}
+    data = {
+        "environment": environment(settings),
+        "summary": summary,
+        "calibration": calibrate([r for r in rows if r["category"] in gated], answerer.policy.min_coverage),
+        "questions": rows,
+    }
     data["gate_failures"] = check_gates(summary, limits)
     write_reports(out, data)
     typer.echo(markdown_report(data).split("## Failures")[0])

@@ -22,6 +22,8 @@ def test_answer_metrics() -> None:
     assert m.fact_recall(answer, [["judicial warrant"], ["pro bono", "free"]]) == 0.5
     assert m.forbidden_hits(answer, ["ICE is banned", "police do not"]) == ["police do not"]
     assert [ns for _, ns in m.cited_sentences(answer)] == [[1], [2]]
+    quoted = "Scott said: “This is about readiness. We took action.” [1] However, data differ [2]. Unsourced."
+    assert [ns for _, ns in m.cited_sentences(quoted)] == [[1], [2], []]
     assert m.supports(
         "The order bars ICE from city property [1].",
         "The Baltimore order bars ICE agents from using city owned property.",
