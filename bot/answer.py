@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from bot.attribution import DocumentSpeakers, Unit, render, units_of
 from bot.errors import BadQuestion
 from bot.language import detect_language, message
+from bot.passages import without_headline
 from bot.query import Concept, Query
 from bot.records import Answer, Citation, Hit, Passage
 from bot.referrals import Referrals
 from bot.retrieve import HybridRetriever
-from bot.text import clean
+from bot.text import clean, terms
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +83,8 @@ class Answerer:
         """Answer one question; raises BadQuestion for input that is not a question."""
         started = time.perf_counter()
         text = check_question(question, self.policy.max_question_chars)
-        language = detect_language(text)
         query = self.retriever.analyze(text, tuple(clean(h) for h in history if isinstance(h, str) and h.strip()))
-        answer = self._answer(query, language)
+        answer = self._answer(query, query.language)
         logger.debug("answered kind=%s citations=%d", answer.kind, len(answer.citations))
         return _with_latency(answer, started, text)
 
@@ -178,7 +178,7 @@ class Answerer:
         top = hits[0].score or 1.0
         scored: list[tuple[float, frozenset[int], Unit]] = []
         for hit, unit in units:
-            stems = unit.stems()
+            stems = _matchable_stems(unit, query)
             hit_concepts = frozenset(i for i, c in enumerate(concepts) if c.stems & stems)
             cov = sum(weights[i] for i in hit_concepts) / total
             scored.append((cov + 0.2 * hit.dense_similarity + 0.1 * hit.score / top, hit_concepts, unit))
@@ -273,6 +273,14 @@ class Answerer:
             for pid, n in numbers.items()
         )
         return " ".join(sentences), citations
+
+
+def _matchable_stems(unit: Unit, query: Query) -> frozenset[str]:
+    """The stems a sentence answers on. The publication-details passage answers who published, what and when, not
+    what its quoted headline is about ("who signed the order?" is for the article's own sentences)."""
+    if unit.passage.n == 0 and query.asks != "date":
+        return frozenset(terms(without_headline(unit.text)))
+    return unit.stems()
 
 
 def _cite(sentence: str, n: int) -> str:

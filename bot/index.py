@@ -76,6 +76,11 @@ class PassageIndex:
         self.collection_name = collection
         self._vectorstore: Chroma | None = None
 
+    @property
+    def embeddings(self) -> Embeddings:
+        """The model that embeds this collection's passages and the queries against it."""
+        return self._embeddings
+
     def _store(self) -> Chroma:
         # Opening the LangChain wrapper costs a round trip; a warm query must not pay it every time.
         if self._vectorstore is None:

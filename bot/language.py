@@ -1,6 +1,8 @@
 """Which language a question is written in (English or Spanish), and civicbot's own words in each."""
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from bot.text import STOPWORDS_EN, STOPWORDS_ES, words
 
@@ -9,12 +11,37 @@ SPANISH_ONLY = STOPWORDS_ES - STOPWORDS_EN - {"a", "no", "me", "de", "la", "y", 
 ENGLISH_ONLY = STOPWORDS_EN - STOPWORDS_ES
 
 
-def detect_language(text: str) -> str:
-    """'es' when Spanish function words or marks outweigh English ones, else 'en'; short or mixed text is safe."""
+# lingua's confidences for English vs Spanish sum to 1; below this the text is too short or too mixed to trust
+# it ("ICE en Baltimore?" scores 0.65 English), and function words and Spanish marks decide instead.
+CONFIDENT = 0.8
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    """lingua restricted to English and Spanish (its models ship in the package), or None if it is missing."""
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError:  # pragma: no cover - a broken install: the function-word rule still works
+        return None
+    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.SPANISH).build()
+
+
+def function_word_language(text: str) -> str:
+    """'es' when Spanish function words or marks outweigh English ones, else 'en'."""
     tokens = words(text)
     spanish = sum(t in SPANISH_ONLY for t in tokens) + 2 * len(SPANISH_MARKS.findall(text))
     english = sum(t in ENGLISH_ONLY for t in tokens)
     return "es" if spanish > english else "en"
+
+
+def detect_language(text: str) -> str:
+    """'es' or 'en': lingua where it is confident, function words and marks where the text is short or mixed."""
+    detector = _detector()
+    if detector is not None and text.strip():
+        ranked = detector.compute_language_confidence_values(text)
+        if ranked and ranked[0].value >= CONFIDENT:
+            return "es" if ranked[0].language.iso_code_639_1.name == "ES" else "en"
+    return function_word_language(text)
 
 
 MESSAGES: dict[str, dict[str, str]] = {

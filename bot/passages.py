@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import re
 
 from bot.records import Document, Passage
 
@@ -15,6 +16,11 @@ def publication_text(doc: Document) -> str:
     """The document's header as one citable sentence: who published it, under what title, and when."""
     date = dt.date.fromisoformat(doc.date)
     return f"{doc.publisher} published this article, “{doc.title}”, on {date:%B} {date.day}, {date.year}."
+
+
+def without_headline(text: str) -> str:
+    """Passage 0 minus the quoted title: what it says about the publication, not what the headline is about."""
+    return re.sub(r"“[^”]*”", " ", text)
 
 
 def split_document(doc: Document) -> list[Passage]:

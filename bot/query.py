@@ -12,6 +12,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.language import detect_language
 from bot.text import STOPWORDS, clean, content_words, fold, stem, terms, words
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
@@ -41,7 +42,7 @@ SITUATION = re.compile(
     r"\b(?:door|doorstep|knock\w*|detain\w*|arrest(?:ed)?|deport\w*|hearing|court date|judge|status|papers|visa|"
     r"green card|asylum|undocumented|citizenship|daca|tps|removal|notice to appear|picked up|pulled over|"
     r"stop(?:s|ped)? me|my rights|my (?:house|home|apartment|job|work|car)|mis derechos|"
-    r"puerta|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
+    r"puerta|detuv\w*|agarr\w*|se llev\w*|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
     r"audiencia|corte|papeles|estatus|asilo|indocumentad\w*|mi casa|mi trabajo)\b",
     re.IGNORECASE,
 )
@@ -66,7 +67,9 @@ ASKS = {
         re.IGNORECASE,
     ),
     "date": re.compile(
-        r"^\W*when\b|\bwhat (?:date|day|year|month)\b|\bcu[aá]ndo\b|\bqu[eé] (?:fecha|d[ií]a)\b", re.IGNORECASE
+        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b|\bwhat (?:date|day|year|month)\b|"
+        r"\bcu[aá]ndo\b|\bqu[eé] (?:fecha|d[ií]a)\b",
+        re.IGNORECASE,
     ),
 }
 GIVES = {
@@ -131,6 +134,7 @@ class Query:
     legal_advice: bool = False
     injection: bool = False
     asks: str | None = None
+    language: str = "en"
 
     def answered_by(self, sentence: str) -> bool:
         """Whether a sentence holds the kind of fact the question asks for (any sentence, for an open question)."""
@@ -201,6 +205,7 @@ class QueryAnalyzer:
             legal_advice=legal,
             injection=injection,
             asks=next((kind for kind, pattern in ASKS.items() if pattern.search(core)), None),
+            language=detect_language(text),
         )
 
     def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:

@@ -15,6 +15,7 @@ from rank_bm25 import BM25Okapi
 from bot.attribution import DocumentSpeakers, units_of
 from bot.errors import IndexUnavailable
 from bot.index import PassageIndex
+from bot.passages import without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Hit, Passage
 from bot.text import terms, words
@@ -25,24 +26,35 @@ RRF_K = 60  # the constant of Cormack et al. (2009); damps the influence of any 
 
 
 class HybridRetriever:
-    """Dense plus BM25 retrieval over the whole index, fused by reciprocal rank."""
+    """Dense plus BM25 retrieval over the whole index, fused by reciprocal rank. A Spanish question is embedded
+    with the multilingual model against its own collection, where one is given; others with the English model."""
 
-    def __init__(self, index: PassageIndex, embeddings: Embeddings, k: int = 4) -> None:
+    def __init__(
+        self,
+        index: PassageIndex,
+        embeddings: Embeddings,
+        k: int = 4,
+        multilingual: PassageIndex | None = None,
+    ) -> None:
         self.index = index
         self.embeddings = embeddings
         self.k = k
+        self.multilingual = multilingual
         self._lock = threading.Lock()
         self._passages: list[Passage] = []
         self._by_id: dict[str, Passage] = {}
         self._bm25: BM25Okapi | None = None
         self._df: Counter[str] = Counter()
         self._stems: dict[str, frozenset[str]] = {}
+        self._bare_stems: dict[str, frozenset[str]] = {}
         self.analyzer: QueryAnalyzer | None = None
 
     def warm_up(self) -> None:
         """Load the passages, build the BM25 index and the query analyzer; idempotent and thread-safe."""
         with self._lock:
             self.index.check_model()
+            if self.multilingual is not None:
+                self.multilingual.check_model()
             passages = self.index.all_passages()
             if not passages:
                 raise IndexUnavailable("the index is empty; run `civicbot ingest`")
@@ -51,9 +63,13 @@ class HybridRetriever:
             self._df = Counter(t for doc in tokenized for t in set(doc))
             self._passages = passages
             self._stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=False)}
+            self._bare_stems = {p.id: frozenset(terms(without_headline(p.text))) for p in passages if p.n == 0}
             self._by_id = {p.id: p for p in passages}
             self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)})
             self.embeddings.embed_query("warm up")  # first call pays tokenizer and kernel set-up
+            if self.multilingual is not None:
+                self.multilingual.embeddings.embed_query("calentar")
+            self.analyzer.analyze("warm up")  # loads the language detector's models
 
     @property
     def ready(self) -> bool:
@@ -94,7 +110,7 @@ class HybridRetriever:
         assert self._bm25 is not None
         k = k or self.k
         depth = min(len(self._passages), max(20, 4 * k))
-        dense = self.index.search(self.embeddings.embed_query(query.search_text), depth) if query.search_text else []
+        dense = self._dense(query, depth) if query.search_text else []
         dense_sim = dict(dense)
         lexical = self._bm25.get_scores(query.lexical_terms) if query.lexical_terms else [0.0] * len(self._passages)
         lexical_by_id = {p.id: float(s) for p, s in zip(self._passages, lexical, strict=False)}
@@ -116,6 +132,13 @@ class HybridRetriever:
             for rank, (pid, score) in enumerate(best, start=1)
             if pid in self._by_id
         ]
+
+    def _dense(self, query: Query, depth: int) -> list[tuple[str, float]]:
+        """The dense ranking: the multilingual model for a Spanish question, where there is one, else English."""
+        if query.language != "en" and self.multilingual is not None:
+            found = self.multilingual.search(self.multilingual.embeddings.embed_query(query.search_text), depth)
+            return _spread(found)
+        return self.index.search(self.embeddings.embed_query(query.search_text), depth)
 
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
         """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
@@ -140,11 +163,22 @@ class HybridRetriever:
         top = pool[0][1]
         scored = []
         for pid, fused_score in pool:
-            stems = self._stems[pid]
+            # Publication details rank on what they say about the publication unless the question asks "when".
+            stems = self._stems[pid] if query.asks == "date" else self._bare_stems.get(pid, self._stems[pid])
             coverage = sum(w for c, w in zip(concepts, weights, strict=False) if c.stems & stems) / total
             scored.append((coverage + 0.5 * fused_score / top + 0.3 * dense_sim.get(pid, 0.0), pid, fused_score))
         scored.sort(key=lambda t: -t[0])
         return [(pid, fused_score) for _, pid, fused_score in scored]
+
+
+def _spread(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """multilingual-e5 puts every passage between about 0.78 and 0.88 cosine, so its raw similarity barely moves
+    the reranker: spread it over [0, best], keeping the order and the relative margins."""
+    if len(found) < 2:
+        return found
+    best, worst = found[0][1], found[-1][1]
+    span = best - worst or 1.0
+    return [(pid, best * (sim - worst) / span) for pid, sim in found]
 
 
 def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:

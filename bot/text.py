@@ -135,5 +135,6 @@ QUESTION_FILLER = frozenset(
     exactly actually whole claim claims claimed allege alleges alleged argue argues argued assert asserts asserted
     think thinks thought reckon believe believes opinion make makes making come comes coming came go goes went gone
     summarize summarise summary overview gist tldr resumen resume resumir
-    significa pasa pasando información informacion nuevo nueva explica explicar saber quiero puede pueden""".split()
+    significa pasa pasando información informacion nuevo nueva explica explicar saber quiero puede pueden dijo dijeron
+    dice dicen decir opina opino comento afirma afirmo reclama hace hacen hacer haciendo va van vamos voy ir""".split()
 )
