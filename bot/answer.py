@@ -51,14 +51,14 @@ def check_question(raw: object, max_chars: int) -> str:
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadQuestion(message("en", "not_text")) from exc
+            raise BadQuestion(message("en", "not_text"), "not_text") from exc
     if not isinstance(raw, str):
-        raise BadQuestion(message("en", "not_text"))
+        raise BadQuestion(message("en", "not_text"), "not_text")
     if "\ufffd" in raw:
-        raise BadQuestion(message("en", "not_text"))
+        raise BadQuestion(message("en", "not_text"), "not_text")
     text = clean(raw)
     if not text:
-        raise BadQuestion(message("en", "empty"))
+        raise BadQuestion(message("en", "empty"), "empty")
     if len(text) > max_chars:
         raise BadQuestion(message(detect_language(text), "too_long", n=len(text), limit=max_chars))
     return text
@@ -215,25 +215,28 @@ class Answerer:
         return _Selection(units=chosen, coverage=coverage, scores=scores)
 
     def _with_context(self, chosen: list[Unit]) -> list[Unit]:
-        """A claim the source goes on to contest ("However, …") never appears without that contest; a sentence that
-        points back ("no such actions") never appears without the one it points at, nor that one without it; and a
-        sentence that introduces a speaker brings the next one, which says what they said ("She said …")."""
-        out = list(chosen)
+        """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
+        the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
+        ("no such actions") never appears without the one it points at, nor that one without it; and a sentence that
+        introduces a speaker brings the next one, which says what they said ("She said …")."""
+        out: list[Unit] = []
         for unit in chosen:
+            block = [unit]
             preceding = self._preceding(unit) if unit.contrasts or unit.refers_back else None
-            if preceding is not None and preceding.key not in {u.key for u in out}:
-                out.append(preceding)
+            if preceding is not None:
+                block.insert(0, preceding)
             following = self._following(unit)
-            if following is None or following.key in {u.key for u in out}:
-                continue
-            same_passage = following.passage.id == unit.passage.id
-            continues = same_passage and following.text.startswith(("He ", "She "))
-            if (
-                following.contrasts
-                or (same_passage and following.refers_back)
-                or (continues and following.speaker and following.speaker in unit.text)
-            ):
-                out.append(following)
+            if following is not None:
+                same_passage = following.passage.id == unit.passage.id
+                continues = same_passage and following.text.startswith(("He ", "She "))
+                if (
+                    following.contrasts
+                    or (same_passage and following.refers_back)
+                    or (continues and following.speaker and following.speaker in unit.text)
+                ):
+                    block.append(following)
+            placed = {u.key for u in out}
+            out.extend(u for u in block if u.key not in placed)
         return out
 
     def _preceding(self, unit: Unit) -> Unit | None:
@@ -253,9 +256,10 @@ class Answerer:
     # -- composition -------------------------------------------------------------------------------------------
 
     def _compose(self, selection: _Selection, concepts: Sequence[Concept]) -> tuple[str, tuple[Citation, ...]]:
-        """Sentences in source order, each with the [n] of its passage; citations numbered by first use."""
+        """Sentences best first (each with its context), each with the [n] of its passage; citations numbered by first
+        use."""
         relevant = frozenset(s for c in concepts for s in c.stems)
-        ordered = sorted(selection.units, key=lambda u: (u.passage.slug, u.passage.n, u.index))
+        ordered = selection.units
         numbers: dict[str, int] = {}
         used: dict[str, list[str]] = {}
         introduced: set[str] = set()

@@ -15,3 +15,7 @@ class IndexUnavailable(CivicbotError):
 
 class BadQuestion(CivicbotError):
     """A question that cannot be answered as given (empty, too long, not text)."""
+
+    def __init__(self, text: str, key: str = "") -> None:
+        super().__init__(text)
+        self.key = key  # which of civicbot's messages this is ("empty", "not_text"), so a UI can say it in its language

@@ -10,24 +10,57 @@ from bot.answer import Answerer
 from bot.config import Settings
 from bot.errors import BadQuestion
 from bot.feedback import record_vote
+from bot.language import message as say
 from bot.render import render_answer
 
 logger = logging.getLogger(__name__)
 
-HEADER = """# civicbot
+UI_TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "header": """# civicbot
 Questions about **Baltimore's executive order on immigration enforcement** (signed by Mayor Brandon Scott, March 2026),
 answered only from the listed news source. Every sentence has a numbered source you can open and read.
 
 civicbot does **not** give legal advice or answer questions about individual cases. If you need help with your own
 situation, talk to an immigration lawyer or a legal-aid organization you trust.
-"""
+""",
+        "chat": "civicbot answers",
+        "question": "Your question",
+        "placeholder": "Ask about the order, e.g. Can ICE use city buildings?",
+        "ask": "Ask",
+        "examples": "Try a question",
+        "examples_list": [
+            "Can ICE use city buildings?",
+            "Will Baltimore police help ICE?",
+            "Do city lawyers charge for immigration cases?",
+            "What did the White House say about the order?",
+        ],
+    },
+    "es": {
+        "header": """# civicbot
+Preguntas sobre la **orden ejecutiva de Baltimore sobre la aplicación de las leyes de inmigración** (firmada por el
+alcalde Brandon Scott, marzo de 2026), respondidas solo con la fuente de noticias indicada, que está en inglés. Cada
+frase tiene una fuente numerada que puede abrir y leer.
 
-EXAMPLES = [
-    "Can ICE use city buildings?",
-    "Will Baltimore police help ICE?",
-    "Do city lawyers charge for immigration cases?",
-    "What did the White House say about the order?",
-]
+civicbot **no** da asesoría legal ni responde preguntas sobre casos individuales. Si necesita ayuda con su situación,
+hable con un abogado de inmigración o una organización de ayuda legal de confianza.
+""",
+        "chat": "Respuestas de civicbot",
+        "question": "Su pregunta",
+        "placeholder": "Pregunte sobre la orden, p. ej. ¿Puede ICE usar edificios de la ciudad?",
+        "ask": "Preguntar",
+        "examples": "Pruebe una pregunta",
+        "examples_list": [
+            "¿Puede ICE usar edificios de la ciudad?",
+            "¿La policía de Baltimore va a ayudar a ICE?",
+            "¿Los abogados de la ciudad cobran?",
+            "¿Qué dijo la Casa Blanca sobre la orden?",
+        ],
+    },
+}
+LANGUAGES = [("English", "en"), ("Español", "es")]
+# The page's lang attribute follows the switch, so screen readers pick the right voice.
+SET_LANG_JS = "(lang) => { document.documentElement.setAttribute('lang', lang); return lang; }"
 
 CSS = """
 .abstention { border-left: 4px solid #b45309; padding-left: .6em; }
@@ -42,23 +75,48 @@ mark { background: #fde68a; color: inherit; }
 HEAD = "<script>document.documentElement.setAttribute('lang', 'en');</script>"
 
 
+def _texts(lang: str) -> dict[str, Any]:
+    return UI_TEXT.get(lang, UI_TEXT["en"])
+
+
+def message_for(lang: str, exc: BadQuestion) -> str:
+    """A refusal in the page's language where civicbot has one for that reason."""
+    return say(lang, exc.key) if exc.key else str(exc)
+
+
 def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
     """The chat page plus the `ask` API endpoint, over one shared answerer."""
 
     def respond(
-        message: str, chat: list[dict[str, Any]], answers: dict[int, dict[str, Any]], questions: list[str]
-    ) -> tuple[str, list[dict[str, Any]], dict[int, dict[str, Any]], list[str]]:
+        message: str,
+        chat: list[dict[str, Any]],
+        answers: dict[int, dict[str, Any]],
+        questions: list[str],
+        lang: str,
+    ) -> tuple[str, list[dict[str, Any]], dict[int, dict[str, Any]], list[str], str]:
         try:
             answer = answerer.ask(message, history=questions[-1:])
         except BadQuestion as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(message_for(lang, exc)) from None
         chat = [
             *chat,
             {"role": "user", "content": html.escape(answer.question)},
             {"role": "assistant", "content": render_answer(answer)},
         ]
         answers = {**answers, len(chat) - 1: answer.to_dict()}
-        return "", chat, answers, [*questions, answer.question]
+        # A question written in Spanish switches the page to Spanish; going back is the resident's choice.
+        lang = "es" if answer.language == "es" else lang
+        return "", chat, answers, [*questions, answer.question], lang
+
+    def switch_language(lang: str) -> tuple[Any, ...]:
+        t = _texts(lang)
+        return (
+            gr.Markdown(t["header"]),
+            gr.Chatbot(label=t["chat"]),
+            gr.Textbox(label=t["question"], placeholder=t["placeholder"]),
+            gr.Button(t["ask"]),
+            gr.Dataset(samples=[[q] for q in t["examples_list"]], label=t["examples"]),
+        )
 
     def on_like(answers: dict[int, dict[str, Any]], data: gr.LikeData) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -74,10 +132,12 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
         except BadQuestion as exc:
             return answerer.refusal(question if isinstance(question, str) else "", str(exc)).to_dict()
 
+    t = _texts("en")
     with gr.Blocks(title="civicbot — Baltimore immigration order") as app:
-        gr.Markdown(HEADER)
+        lang = gr.Radio(LANGUAGES, value="en", label="Language / Idioma")
+        header = gr.Markdown(t["header"])
         chatbot = gr.Chatbot(
-            label="civicbot answers",
+            label=t["chat"],
             height="65vh",
             sanitize_html=True,
             feedback_options=("Like", "Dislike"),
@@ -87,21 +147,28 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
         questions = gr.State([])
         with gr.Row():
             box = gr.Textbox(
-                label="Your question",
-                placeholder="Ask about the order, e.g. Can ICE use city buildings?",
+                label=t["question"],
+                placeholder=t["placeholder"],
                 max_length=settings.max_question_chars,
                 scale=5,
                 autofocus=True,
             )
-            send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-        gr.Examples(EXAMPLES, inputs=box, label="Try a question")
+            send = gr.Button(t["ask"], variant="primary", scale=1, min_width=110)
+        examples = gr.Examples(t["examples_list"], inputs=box, label=t["examples"])
         for trigger in (box.submit, send.click):
             trigger(
                 respond,
-                [box, chatbot, answers, questions],
-                [box, chatbot, answers, questions],
+                [box, chatbot, answers, questions, lang],
+                [box, chatbot, answers, questions, lang],
                 api_visibility="private",
             )
+        lang.change(
+            switch_language,
+            [lang],
+            [header, chatbot, box, send, examples.dataset],
+            js=SET_LANG_JS,
+            api_visibility="private",
+        )
         chatbot.like(on_like, [answers], None, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app

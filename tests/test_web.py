@@ -104,3 +104,35 @@ def test_hostile_passages_and_questions_render_as_text(server: tuple[str, Settin
     assert page.locator('a[href^="javascript:"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "hostile.png"), full_page=True)
     assert not dialogs
+
+
+@pytest.mark.browser
+def test_a_spanish_speaker_switches_the_page_and_gets_spanish_framing(server: tuple[str, Settings], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = server
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    page.goto(url)
+    page.get_by_label("Español").check()
+    page.get_by_label("Su pregunta").wait_for(timeout=15000)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.get_by_text("Pruebe una pregunta").count() >= 1
+    page.get_by_label("Su pregunta").fill("¿La policía de Baltimore va a ayudar a ICE?")
+    page.get_by_role("button", name="Preguntar", exact=True).click()
+    bubble = page.locator(".answer, .abstention").first
+    bubble.wait_for(timeout=30000)
+    text = bubble.inner_text()
+    assert text.startswith("Las fuentes están en inglés") and "[1]" in text and "Fuentes" in text
+    bubble.locator("details.source summary").first.click()
+    assert "directs Baltimore police not to participate" in bubble.locator("blockquote.passage").first.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "spanish.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_a_question_in_spanish_switches_an_english_page(server: tuple[str, Settings], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(url)
+    abstention = _ask(page, "¿Cuál es el horario de la biblioteca?", 0)
+    assert "No está en las fuentes" in abstention.inner_text() and "no responden" in abstention.inner_text()
+    page.get_by_label("Su pregunta").wait_for(timeout=15000)
+    assert page.evaluate("document.documentElement.lang") == "es"
