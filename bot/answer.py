@@ -9,14 +9,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.attribution import DocumentSpeakers, Unit, render, units_of
+from bot.attribution import Unit, render
 from bot.errors import BadQuestion
 from bot.language import detect_language, message
 from bot.passages import without_headline
 from bot.query import Concept, Query
-from bot.records import Answer, Citation, Hit, Passage
+from bot.records import Answer, Citation, Hit
 from bot.referrals import Referrals
-from bot.retrieve import HybridRetriever
+from bot.retrieve import HybridRetriever, Snapshot
 from bot.text import clean, terms
 
 logger = logging.getLogger(__name__)
@@ -71,20 +71,18 @@ class Answerer:
         self.retriever = retriever
         self.referrals = referrals
         self.policy = policy or AnswerPolicy()
-        self._speakers: dict[str, DocumentSpeakers] = {}
-        self._unit_cache: dict[str, list[Unit]] = {}
 
     def warm_up(self) -> None:
         """Load everything a first question would otherwise wait for."""
         self.retriever.warm_up()
-        self._speakers, self._unit_cache = {}, {}
 
     def ask(self, question: object, history: Sequence[str] = ()) -> Answer:
         """Answer one question; raises BadQuestion for input that is not a question."""
         started = time.perf_counter()
         text = check_question(question, self.policy.max_question_chars)
-        query = self.retriever.analyze(text, tuple(clean(h) for h in history if isinstance(h, str) and h.strip()))
-        answer = self._answer(query, query.language)
+        snap = self.retriever.refresh()  # one index version for every step of this answer
+        query = snap.analyze(text, tuple(clean(h) for h in history if isinstance(h, str) and h.strip()))
+        answer = self._answer(query, query.language, snap)
         logger.debug("answered kind=%s citations=%d", answer.kind, len(answer.citations))
         return _with_latency(answer, started, text)
 
@@ -100,21 +98,21 @@ class Answerer:
             referral=self.referrals.for_language(language),
         )
 
-    def _answer(self, query: Query, language: str) -> Answer:
+    def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
         concepts = query.concepts or query.context
         if not concepts:
             key = "injection" if query.injection else "not_covered"
             return self._abstain(query, language, message(language, key), "out_of_scope")
-        hits = self.retriever.retrieve(query)
-        selection = self._select(hits, concepts, query)
+        hits = self.retriever.retrieve(query, snapshot=snap)
+        selection = self._select(hits, concepts, query, snap)
         signals = {"coverage": round(selection.coverage, 4), "dense": hits[0].dense_similarity if hits else 0.0}
         supported = selection.coverage >= self.policy.min_coverage and bool(selection.units)
         if query.legal_advice:
             head = f"{message(language, 'legal_advice')} {referral}"
             if not supported:
                 return self._abstain(query, language, head, "legal_advice", signals)
-            body, citations = self._compose(selection, concepts)
+            body, citations = self._compose(selection, concepts, snap)
             return Answer(
                 question=query.text,
                 text=f"{head} {message(language, 'sources_say')} {body}",
@@ -127,7 +125,7 @@ class Answerer:
             )
         if not supported:
             return self._abstain(query, language, message(language, "not_covered"), "out_of_scope", signals)
-        body, citations = self._compose(selection, concepts)
+        body, citations = self._compose(selection, concepts, snap)
         lead = message(language, "lead")
         return Answer(
             question=query.text,
@@ -156,24 +154,13 @@ class Answerer:
 
     # -- selection ---------------------------------------------------------------------------------------------
 
-    def _speakers_for(self, passage: Passage) -> DocumentSpeakers:
-        if passage.slug not in self._speakers:
-            self._speakers[passage.slug] = DocumentSpeakers(self.retriever.document(passage.slug))
-        return self._speakers[passage.slug]
-
-    def _units(self, passage: Passage) -> list[Unit]:
-        # Sentence splitting and speaker resolution depend only on the stored passage: do them once.
-        if passage.id not in self._unit_cache:
-            self._unit_cache[passage.id] = units_of(passage, self._speakers_for(passage))
-        return self._unit_cache[passage.id]
-
-    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept], query: Query) -> _Selection:
+    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept], query: Query, snap: Snapshot) -> _Selection:
         """Greedy coverage: the best sentence, then sentences that cover what it left out; only sentences that hold
         the kind of fact the question asks for (a date for "when") are candidates."""
-        units = [(hit, unit) for hit in hits for unit in self._units(hit.passage) if query.answered_by(unit.text)]
+        units = [(hit, unit) for hit in hits for unit in snap.units(hit.passage) if query.answered_by(unit.text)]
         if not units:
             return _Selection()
-        weights = self.retriever.concept_weights(concepts)
+        weights = snap.concept_weights(concepts)
         total = sum(weights) or 1.0
         top = hits[0].score or 1.0
         scored: list[tuple[float, frozenset[int], Unit]] = []
@@ -209,12 +196,12 @@ class Answerer:
                 if unit.passage.n and unit.passage.id not in {u.passage.id for u in chosen}:
                     chosen.append(unit)
                     words += len(unit.text.split())
-        chosen = self._with_context(chosen)
+        chosen = self._with_context(chosen, snap)
         coverage = sum(weights[i] for i in covered) / total
         scores = {h.passage.id: h.dense_similarity for h in hits}
         return _Selection(units=chosen, coverage=coverage, scores=scores)
 
-    def _with_context(self, chosen: list[Unit]) -> list[Unit]:
+    def _with_context(self, chosen: list[Unit], snap: Snapshot) -> list[Unit]:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
         the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
         ("no such actions") never appears without the one it points at, nor that one without it; and a sentence that
@@ -222,10 +209,10 @@ class Answerer:
         out: list[Unit] = []
         for unit in chosen:
             block = [unit]
-            preceding = self._preceding(unit) if unit.contrasts or unit.refers_back else None
+            preceding = self._preceding(unit, snap) if unit.contrasts or unit.refers_back else None
             if preceding is not None:
                 block.insert(0, preceding)
-            following = self._following(unit)
+            following = self._following(unit, snap)
             if following is not None:
                 same_passage = following.passage.id == unit.passage.id
                 continues = same_passage and following.text.startswith(("He ", "She "))
@@ -239,23 +226,24 @@ class Answerer:
             out.extend(u for u in block if u.key not in placed)
         return out
 
-    def _preceding(self, unit: Unit) -> Unit | None:
+    def _preceding(self, unit: Unit, snap: Snapshot) -> Unit | None:
         if unit.index > 0:
-            return self._units(unit.passage)[unit.index - 1]
-        previous = self.retriever.document(unit.passage.slug)
-        before = [p for p in previous if p.n == unit.passage.n - 1]
-        return self._units(before[0])[-1] if before else None
+            return snap.units(unit.passage)[unit.index - 1]
+        before = [p for p in snap.document(unit.passage.slug) if p.n == unit.passage.n - 1]
+        return snap.units(before[0])[-1] if before else None
 
-    def _following(self, unit: Unit) -> Unit | None:
-        units = self._units(unit.passage)
+    def _following(self, unit: Unit, snap: Snapshot) -> Unit | None:
+        units = snap.units(unit.passage)
         if unit.index + 1 < len(units):
             return units[unit.index + 1]
-        nxt = self.retriever.next_passage(unit.passage)
-        return self._units(nxt)[0] if nxt is not None else None
+        nxt = snap.next_passage(unit.passage)
+        return snap.units(nxt)[0] if nxt is not None else None
 
     # -- composition -------------------------------------------------------------------------------------------
 
-    def _compose(self, selection: _Selection, concepts: Sequence[Concept]) -> tuple[str, tuple[Citation, ...]]:
+    def _compose(
+        self, selection: _Selection, concepts: Sequence[Concept], snap: Snapshot
+    ) -> tuple[str, tuple[Citation, ...]]:
         """Sentences best first (each with its context), each with the [n] of its passage; citations numbered by first
         use."""
         relevant = frozenset(s for c in concepts for s in c.stems)
@@ -267,7 +255,7 @@ class Answerer:
         for unit in ordered:
             n = numbers.setdefault(unit.passage.id, len(numbers) + 1)
             used.setdefault(unit.passage.id, []).append(unit.text)
-            speakers = self._speakers_for(unit.passage)
+            speakers = snap.speakers(unit.passage.slug)
             sentence = render(unit, speakers, introduced, relevant)
             introduced.update(name for name in speakers.surnames if name in sentence)
             sentences.append(_cite(sentence, n))

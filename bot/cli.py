@@ -52,10 +52,13 @@ def ingest(
 ) -> None:
     """Build or update the index from the corpus (idempotent; removes passages of deleted documents)."""
     from bot.service import ingest as run_ingest
+    from bot.service import recover_store
 
     settings = _settings(corpus_dir=corpus) if corpus else _settings()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
+        if rebuild:
+            recover_store(settings, notify=lambda m: err.print(m, markup=False))
         with Progress(*columns, console=err, transient=False) as bar:
             report = run_ingest(settings, rebuild=rebuild, progress=IngestProgress(bar))
     except CivicbotError as exc:
@@ -104,7 +107,7 @@ def serve(
     from bot.ui import launch
 
     settings = _settings()
-    answerer = _answerer(settings)
+    answerer = _answerer(settings, repair=True)
     try:
         launch(answerer, settings, host=host, port=port)
     except OSError as exc:
@@ -118,11 +121,11 @@ def _settings(**overrides: object) -> Settings:
         raise fail(f"invalid settings: {' '.join(str(exc).split())[:300]}", 2) from None
 
 
-def _answerer(settings: Settings) -> "Answerer":
+def _answerer(settings: Settings, repair: bool = False) -> "Answerer":
     from bot.service import build_answerer
 
     try:
-        return build_answerer(settings, notify=lambda m: err.print(m, markup=False))
+        return build_answerer(settings, notify=lambda m: err.print(m, markup=False), repair=repair)
     except CivicbotError as exc:
         raise fail(str(exc)) from None
 
