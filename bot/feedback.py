@@ -11,7 +11,7 @@ _lock = threading.Lock()
 
 
 def record_vote(path: Path, answer: dict[str, Any], liked: bool) -> None:
-    """Append one vote as a single line; one write call per line, so a crash leaves no half line behind."""
+    """Append one vote as a single line with one write call; earlier lines are never rewritten or truncated."""
     row = {
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "question": answer.get("question", ""),
@@ -23,8 +23,13 @@ def record_vote(path: Path, answer: dict[str, Any], liked: bool) -> None:
     data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
+            size = os.fstat(fd).st_size
+            # A process killed mid-write can leave a last line without its newline: start ours on a line of its own
+            # so that fragment stays one unreadable line and every row after it reads.
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
             os.write(fd, data)
             os.fsync(fd)
         finally:

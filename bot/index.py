@@ -91,6 +91,14 @@ def open_client(settings: Settings) -> Any:
         raise IndexUnavailable(f"index store unavailable at {where(settings)}: {reason(exc)}; {hint}") from exc
 
 
+def forget_stores() -> None:
+    """Drop chromadb's per-process store handles (a failed open leaves a broken one cached), so the next open
+    starts clean; used at start-up, after moving a broken store aside."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 def where(settings: Settings) -> str:
     """The store the settings name, for messages."""
     if settings.chroma_host:
@@ -124,7 +132,7 @@ def publish(client: Any, staged: Sequence[Staged]) -> None:
     except Exception as exc:
         raise IndexUnavailable(f"the new index could not be switched live: {reason(exc)}") from exc
     for s in staged:
-        if s.changed:
+        if s.index.name in new:
             s.index.prune(keep={s.collection, previous.get(s.index.name) or s.index.name})
 
 

@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.corpus import load_corpus
 from bot.embeddings import get_embeddings, get_multilingual_embeddings, model_id, multilingual_model_id
 from bot.errors import IndexUnavailable
-from bot.index import PassageIndex, Progress, SyncReport, open_client, publish
+from bot.index import PassageIndex, Progress, SyncReport, forget_stores, open_client, publish
 from bot.passages import split_corpus
 from bot.referrals import load_referrals
 from bot.retrieve import HybridRetriever
@@ -63,6 +63,7 @@ def recover_store(settings: Settings, notify: Notify = logger.warning) -> None:
             raise
         aside = settings.chroma_path.with_name(f"chroma.broken-{dt.datetime.now():%Y%m%d-%H%M%S}")
         settings.chroma_path.rename(aside)
+        forget_stores()
         notify(f"The index could not be read ({exc}); moved it to {aside} and rebuilding it from the corpus.")
 
 
