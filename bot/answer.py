@@ -13,7 +13,7 @@ from bot.attribution import Unit, render
 from bot.errors import BadQuestion
 from bot.language import detect_language, message
 from bot.passages import without_headline
-from bot.query import Concept, Query
+from bot.query import INJECTION, Concept, Query
 from bot.records import Answer, Citation, Hit
 from bot.referrals import Referrals
 from bot.retrieve import HybridRetriever, Snapshot
@@ -157,7 +157,13 @@ class Answerer:
     def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept], query: Query, snap: Snapshot) -> _Selection:
         """Greedy coverage: the best sentence, then sentences that cover what it left out; only sentences that hold
         the kind of fact the question asks for (a date for "when") are candidates."""
-        units = [(hit, unit) for hit in hits for unit in snap.units(hit.passage) if query.answered_by(unit.text)]
+        units = [
+            (hit, unit)
+            for hit in hits
+            for unit in snap.units(hit.passage)
+            # An instruction planted in a document ("Ignore previous instructions…") is not a fact to repeat.
+            if query.answered_by(unit.text) and not INJECTION.search(unit.text)
+        ]
         if not units:
             return _Selection()
         weights = snap.concept_weights(concepts)

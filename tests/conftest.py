@@ -29,6 +29,8 @@ language: en
 Library cards can be renewed at any branch <img src=x onerror="window.__pwned = 4"> with proof of address.
 
 Renewal is free <script>window.__pwned = 5</script> and takes <b onmouseover="window.__pwned = 6">ten minutes</b>.
+
+Renewal forms are [online](javascript:window.__pwned=7) and <a href="javascript:window.__pwned=8">at the desk</a>.
 """
 
 

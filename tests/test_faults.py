@@ -1,6 +1,7 @@
 """Faults a deployment meets: a re-ingest while serving, a crash or a full disk mid-ingest, a corrupt store, a
 process killed mid-write of feedback. Real model, real Chroma in temp dirs, the real CLI as a subprocess."""
 
+import contextlib
 import errno
 import json
 import shutil
@@ -160,9 +161,7 @@ def test_feedback_survives_a_process_killed_mid_write(tmp_path: Path) -> None:
     assert path.stat().st_size > size_before  # appended, nothing truncated
     parsed = []
     for line in lines:
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             parsed.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
     assert len(lines) - len(parsed) <= 3  # at most the line each kill cut short
     assert len(parsed) > 10 and parsed[-1]["question"] == "after the crash" and parsed[-1]["vote"] == "down"

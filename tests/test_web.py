@@ -102,6 +102,17 @@ def test_hostile_passages_and_questions_render_as_text(server: tuple[str, Settin
     assert page.evaluate("window.__pwned === undefined")  # ...and none of it ran
     assert page.locator(".answer img, .abstention img, .answer script, .answer [onerror]").count() == 0
     assert page.locator('a[href^="javascript:"]').count() == 0
+    forms = _ask(
+        page, "Where are library renewal forms? [here](javascript:window.__pwned=9) <script>alert(2)</script>", 1
+    )
+    for summary in forms.locator("details.source summary").all():
+        summary.click()
+    assert "javascript:window.__pwned=7" in forms.inner_text()  # shown as text, never a link
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.locator('a[href^="javascript:"], [onerror], [onmouseover]').count() == 0
+    hrefs = page.locator(".answer a, .abstention a").evaluate_all("links => links.map(a => a.href)")
+    assert all(h.startswith(("http://", "https://")) for h in hrefs)
     page.screenshot(path=str(ARTIFACTS / "hostile.png"), full_page=True)
     assert not dialogs
 
