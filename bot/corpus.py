@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.errors import CorpusError
 from bot.records import Document
+from bot.text import clean
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGUAGES = {"en", "es"}
@@ -68,7 +69,7 @@ def parse_document(path: Path, raw: str) -> Document:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "header"
         raise CorpusError(f"{path}: front matter field '{field}': {first['msg']}") from exc
-    paragraphs = tuple(" ".join(block.split()) for block in re.split(r"\n\s*\n", match.group(2)) if block.strip())
+    paragraphs = tuple(p for p in (clean(block) for block in re.split(r"\n\s*\n", match.group(2))) if p)
     if not paragraphs:
         raise CorpusError(f"{path}: the document has no text after its front matter")
     return Document(

@@ -7,8 +7,11 @@ from functools import lru_cache
 import snowballstemmer
 
 WORD = re.compile(r"[^\W_]+(?:['’%-][^\W_]+)*%?", re.UNICODE)
-# Control and zero-width characters break tokenizing and display; they carry no meaning in a question.
-INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Control and zero-width characters break tokenizing and display; they carry no meaning in a question. A lone
+# surrogate (which JSON can carry from a browser) is not a character at all, and no UTF-8 encoder accepts it.
+INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 
 STOPWORDS_EN = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below between

@@ -36,6 +36,7 @@ NASTY = [
 ]
 texts = st.one_of(
     st.text(max_size=300),
+    st.text(st.characters(codec=None, categories=["Cs", "Cc", "Cf", "Zs", "Lo"]), max_size=60),
     st.sampled_from(NASTY),
     st.builds(lambda a, b: a + b, st.sampled_from(NASTY), st.text(max_size=100)),
 )
