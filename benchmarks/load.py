@@ -1,0 +1,207 @@
+"""Load on a real `civicbot serve` over loopback: N simulated residents asking M questions each, at once, through
+the `ask` HTTP endpoint; optionally a re-ingest of a changed corpus in the middle of it.
+
+Run: python benchmarks/load.py [--residents 50] [--questions 20] [--think 1 3] [--reingest] [--out FILE]
+Bounded in count (residents × questions) and time (--max-seconds); talks to 127.0.0.1 only."""
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.config import PROJECT_ROOT
+from evals.metrics import percentile
+from evals.remote import ask
+from evals.run import HERE, load_questions
+
+NEW_DOC = """---
+title: Council funds immigrant legal clinics
+source: https://example.org/council-clinics
+date: 2026-03-20
+publisher: Test Wire
+language: en
+---
+
+The city council voted to fund weekend legal clinics for immigrant residents at neighborhood libraries.
+"""
+NEW_QUESTION = "Did the city council fund legal clinics at libraries?"
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """`civicbot serve` on 127.0.0.1:port, returned once it prints its URL."""
+    exe = str(Path(sys.executable).with_name("civicbot"))
+    proc = subprocess.Popen(
+        [exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in proc.stdout:
+        if f"127.0.0.1:{port}" in line:
+            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
+            return proc
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise SystemExit("civicbot serve did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process (and its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--residents", type=int, default=50)
+    ap.add_argument("--questions", type=int, default=20, help="questions per resident")
+    ap.add_argument("--reingest", action="store_true", help="change the corpus and re-ingest during the run")
+    ap.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(1.0, 3.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a resident reads an answer before the next question (0 0: a stress test, back to back)",
+    )
+    ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results" / "load.json")
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 on any failed or empty answer, or a re-ingest that did not switch"
+    )
+    args = ap.parse_args()
+    questions = [q.question for q in load_questions(HERE / "questions.jsonl")]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+        env = {**os.environ, "CIVICBOT_DATA_DIR": str(Path(tmp) / "data"), "CIVICBOT_CORPUS_DIR": str(corpus)}
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        server = start_server(env, port)
+        try:
+            server_cpu, client_cpu = cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_SELF)
+            figures = run_load(args, questions, url, corpus, env)
+            used = cpu_seconds(server.pid) - server_cpu
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            client_used = after.ru_utime + after.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
+            requests = int(figures["requests"]) or 1
+            figures["server_cpu_ms_per_request"] = round(1000 * used / requests, 2)
+            figures["load_generator_cpu_ms_per_request"] = round(1000 * client_used / requests, 2)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    for key, value in figures.items():
+        print(f"{key:26} {value}")
+    print(f"written to {args.out}")
+    broken = figures["errors"] or (
+        args.reingest and (not figures["new_corpus_answered"] or figures["duplicate_passages"] or figures["ingest_rc"])
+    )
+    if args.check and broken:
+        raise SystemExit("load check failed: errors, a re-ingest that did not switch, or duplicate passages")
+
+
+def run_load(
+    args: argparse.Namespace, questions: list[str], url: str, corpus: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """Run the residents (and the re-ingest), then check what a resident and staff would check."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + args.max_seconds
+
+    def resident(seed: int) -> None:
+        rng = random.Random(seed)
+        time.sleep(rng.uniform(0, args.think[1]))  # residents arrive over a few seconds, not in one instant
+        with httpx.Client(timeout=60) as client:
+            for _ in range(args.questions):
+                if time.monotonic() > deadline:
+                    return
+                question = rng.choice(questions)
+                started = time.perf_counter()
+                reply = ask(client, url, question)
+                elapsed = time.perf_counter() - started
+                answer = reply.answer or {}
+                with lock:
+                    latencies.append(elapsed)
+                    if not reply.ok or not str(answer.get("answer", "")).strip():
+                        failures.append(f"{reply.event}/{reply.status}: {question[:40]}")
+                time.sleep(rng.uniform(*args.think))
+
+    threads = [threading.Thread(target=resident, args=(i,)) for i in range(args.residents)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    reingest: dict[str, object] = {}
+    if args.reingest:
+        time.sleep(2.0)
+        (corpus / "zz-council-clinics.md").write_text(NEW_DOC, encoding="utf-8")
+        exe = str(Path(sys.executable).with_name("civicbot"))
+        t0 = time.perf_counter()
+        done = subprocess.run([exe, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+        reingest = {"ingest_s": round(time.perf_counter() - t0, 2), "ingest_rc": done.returncode}
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    figures: dict[str, Any] = {
+        "residents": args.residents,
+        "questions_each": args.questions,
+        "think_s": list(args.think),
+        "requests": len(latencies),
+        "errors": len(failures),
+        "throughput_rps": round(len(latencies) / wall, 1),
+        "p50_s": round(percentile(latencies, 50), 3),
+        "p95_s": round(percentile(latencies, 95), 3),
+        "p99_s": round(percentile(latencies, 99), 3),
+        "max_s": round(max(latencies, default=0.0), 3),
+        "wall_s": round(wall, 1),
+        "first_errors": failures[:5],
+    }
+    if args.reingest:
+        time.sleep(3.0)  # servers look for a new version every CIVICBOT_RELOAD_S (2 s)
+        with httpx.Client(timeout=60) as client:
+            after = ask(client, url, NEW_QUESTION).answer or {}
+        cited = [c["passage_id"] for c in after.get("citations", [])]
+        figures.update(reingest)
+        figures["new_corpus_answered"] = bool(cited) and cited[0].startswith("zz-council-clinics")
+        figures["passages_after"], figures["duplicate_passages"] = count_passages(env)
+    return figures
+
+
+def count_passages(env: dict[str, str]) -> tuple[int, int]:
+    """Passages in the live English index and how many ids appear more than once."""
+    from bot.config import Settings
+    from bot.service import open_index
+
+    settings = Settings(data_dir=Path(env["CIVICBOT_DATA_DIR"]), corpus_dir=Path(env["CIVICBOT_CORPUS_DIR"]))
+    ids = [p.id for p in open_index(settings).all_passages()]
+    return len(ids), len(ids) - len(set(ids))
+
+
+if __name__ == "__main__":
+    main()
