@@ -1,0 +1,147 @@
+"""civicbot at growing corpus size: the real article plus N synthetic passages on unrelated city business. For
+each size: ingest passages/s (both collections), warm `ask` p50/p95, peak RSS, and how many of the eval
+questions' answers changed against the real corpus alone (they should not: noise must not displace evidence).
+
+Run: python benchmarks/scale.py [--sizes 1000 10000] [--out FILE]   (100000 takes long: on demand only)"""
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.service import build_answerer, ingest
+from evals.metrics import percentile
+from evals.run import HERE, load_questions
+
+matplotlib.use("Agg")
+
+TOPICS = {
+    "parks": "playground benches trails pavilions tennis courts splash pads picnic areas dog runs ball fields",
+    "trash": "recycling bins bulk pickup yard waste collection routes landfill compost schedules alleys",
+    "transit": "bus routes circulator stops fares transfers light rail schedules bike lanes crosswalks",
+    "water": "water bills meters rates sewer repairs main breaks hydrants pressure service lines",
+    "libraries": "branches story time book clubs computer classes summer reading cards catalogs",
+    "permits": "building permits zoning variances inspections contractors renovations fences decks",
+    "events": "festivals parades farmers markets concerts fireworks road closures vendors stages",
+    "weather": "snow emergency plowing salt trucks cooling centers heat advisories storm drains",
+}
+VERBS = "announced expanded reviewed scheduled adjusted repaired funded opened extended updated".split()
+PLACES = "Hampden Fells Point Canton Remington Highlandtown Mount Vernon Charles Village Pigtown".split()
+
+
+def synthetic_passages(n: int, seed: int = 7) -> list[str]:
+    """n deterministic paragraphs about city services that have nothing to do with immigration enforcement."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        topic, words = rng.choice(list(TOPICS.items()))
+        vocab = words.split()
+        sentences = []
+        for _ in range(rng.randint(2, 4)):
+            picked = rng.sample(vocab, 3)
+            sentences.append(
+                f"The {topic} office {rng.choice(VERBS)} {picked[0]} and {picked[1]} in {rng.choice(PLACES)}, "
+                f"with new {picked[2]} planned for {rng.choice(['spring', 'summer', 'fall', 'winter'])} "
+                f"{rng.randint(2026, 2028)}."
+            )
+        out.append(" ".join(sentences))
+    return out
+
+
+def write_corpus(root: Path, n: int, per_doc: int = 200) -> Path:
+    """The real corpus plus n synthetic passages in documents of per_doc paragraphs."""
+    corpus = root / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+    paragraphs = synthetic_passages(n)
+    for d, start in enumerate(range(0, n, per_doc)):
+        body = "\n\n".join(paragraphs[start : start + per_doc])
+        (corpus / f"zz-city-services-{d:04d}.md").write_text(
+            f"---\ntitle: City services bulletin {d}\nsource: synthetic\ndate: 2026-01-01\npublisher: Bench\n"
+            f"language: en\n---\n\n{body}\n",
+            encoding="utf-8",
+        )
+    return corpus
+
+
+def measure(size: int, questions: list[tuple[str, list[str]]], rounds: int) -> dict[str, Any]:
+    """Ingest and query one corpus size; answers keyed by question."""
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = write_corpus(Path(tmp), size)
+        settings = Settings(data_dir=Path(tmp) / "data", corpus_dir=corpus)
+        started = time.perf_counter()
+        report = ingest(settings)
+        ingest_s = time.perf_counter() - started
+        answerer = build_answerer(settings)
+        answers = {}
+        for q, history in questions:
+            a = answerer.ask(q, history=history)
+            answers[q] = (a.abstained, a.text)
+        latencies = []
+        for _ in range(rounds):
+            for q, history in questions:
+                t = time.perf_counter()
+                answerer.ask(q, history=history)
+                latencies.append((time.perf_counter() - t) * 1000)
+    return {
+        "synthetic_passages": size,
+        "passages": report.total,
+        "ingest_s": round(ingest_s, 1),
+        "ingest_passages_per_s": round(report.total / ingest_s, 1),
+        "ask_p50_ms": round(percentile(latencies, 50), 2),
+        "ask_p95_ms": round(percentile(latencies, 95), 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "answers": answers,
+    }
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Query p95 and ingest rate against corpus size."""
+    import matplotlib.pyplot as plt
+
+    sizes = [max(r["passages"], 1) for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    left.plot(sizes, [r["ask_p95_ms"] for r in rows], marker="o")
+    left.set(xscale="log", xlabel="passages", ylabel="ask p95 (ms)", title="Query latency")
+    right.plot(sizes, [r["ingest_passages_per_s"] for r in rows], marker="o")
+    right.set(xscale="log", xlabel="passages", ylabel="passages/s", title="Ingest rate (both collections)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results" / "scale.json")
+    args = ap.parse_args()
+    questions = [(q.question, q.history) for q in load_questions(HERE / "questions.jsonl")]
+    rows = [measure(size, questions, args.rounds) for size in [0, *args.sizes]]
+    base = rows[0]["answers"]
+    for row in rows:
+        answers = row.pop("answers")
+        changed = [q for q, a in answers.items() if a != base[q]]
+        row["answers_changed"] = len(changed)
+        row["abstentions_changed"] = sum(1 for q in changed if answers[q][0] != base[q][0])
+        row["changed_questions"] = changed[:10]
+        print(
+            f"{row['passages']:>7} passages  ingest {row['ingest_passages_per_s']:>7}/s  "
+            f"ask p50 {row['ask_p50_ms']:>7} ms  p95 {row['ask_p95_ms']:>7} ms  "
+            f"peak RSS {row['peak_rss_mb']:>7} MB  answers changed {row['answers_changed']}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plot(rows, args.out.with_suffix(".png"))
+    print(f"written to {args.out} and {args.out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
