@@ -67,10 +67,17 @@ def check_question(raw: object, max_chars: int) -> str:
 class Answerer:
     """The one answer path shared by the CLI, the web chat and the evals."""
 
-    def __init__(self, retriever: HybridRetriever, referrals: Referrals, policy: AnswerPolicy | None = None) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        referrals: Referrals,
+        policy: AnswerPolicy | None = None,
+        log_questions: bool = False,
+    ) -> None:
         self.retriever = retriever
         self.referrals = referrals
         self.policy = policy or AnswerPolicy()
+        self.log_questions = log_questions
 
     def warm_up(self) -> None:
         """Load everything a first question would otherwise wait for."""
@@ -83,8 +90,18 @@ class Answerer:
         snap = self.retriever.refresh()  # one index version for every step of this answer
         query = snap.analyze(text, tuple(clean(h) for h in history if isinstance(h, str) and h.strip()))
         answer = self._answer(query, query.language, snap)
-        logger.debug("answered kind=%s citations=%d", answer.kind, len(answer.citations))
-        return _with_latency(answer, started, text)
+        answer = _with_latency(answer, started, text)
+        # What operators see by default: the kind of answer and its cost, never what the resident wrote.
+        logger.info(
+            "answered kind=%s language=%s citations=%d latency_ms=%.1f",
+            answer.kind,
+            answer.language,
+            len(answer.citations),
+            answer.latency_ms,
+        )
+        if self.log_questions:
+            logger.info("question=%r", text)
+        return answer
 
     def refusal(self, question: str, reason: str) -> Answer:
         """An abstention for input that could not be read as a question (used where an error cannot be raised)."""

@@ -107,6 +107,8 @@ def serve(
     from bot.ui import launch
 
     settings = _settings()
+    # A server's log shows each answer's kind and latency (never the question unless CIVICBOT_LOG_QUESTIONS).
+    logging.getLogger("bot").setLevel(logging.INFO)
     answerer = _answerer(settings, repair=True)
     try:
         launch(answerer, settings, host=host, port=port)

@@ -99,6 +99,7 @@ def build_answerer(settings: Settings, notify: Notify = logger.warning, repair: 
             max_question_chars=settings.max_question_chars,
             min_coverage=settings.min_coverage,
         ),
+        log_questions=settings.log_questions,
     )
     answerer.warm_up()
     return answerer

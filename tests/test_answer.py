@@ -151,3 +151,15 @@ def test_bad_input_is_refused_with_a_reason(answerer: Answerer, bad: object) -> 
     with pytest.raises(BadQuestion) as err:
         answerer.ask(bad)
     assert str(err.value)
+
+
+def test_answers_are_logged_as_counts_and_latencies_never_the_question(
+    answerer: Answerer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="bot"):
+        answerer.ask("Can ICE use the Zyxwv Street rec center?")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "latency_ms=" in logged and "kind=" in logged
+    assert "Zyxwv" not in logged
