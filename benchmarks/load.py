@@ -25,16 +25,8 @@ from evals.metrics import percentile
 from evals.remote import ask
 from evals.run import HERE, load_questions
 
-NEW_DOC = """---
-title: Council funds immigrant legal clinics
-source: https://example.org/council-clinics
-date: 2026-03-20
-publisher: Test Wire
-language: en
----
-
-The city council voted to fund weekend legal clinics for immigrant residents at neighborhood libraries.
-"""
+# The same added document as the re-ingest test's.
+NEW_DOC = PROJECT_ROOT / "tests" / "fixtures" / "zz-council-clinics.md"
 NEW_QUESTION = "Did the city council fund legal clinics at libraries?"
 
 
@@ -160,7 +152,7 @@ def run_load(
     reingest: dict[str, object] = {}
     if args.reingest:
         time.sleep(2.0)
-        (corpus / "zz-council-clinics.md").write_text(NEW_DOC, encoding="utf-8")
+        shutil.copy(NEW_DOC, corpus)
         exe = str(Path(sys.executable).with_name("civicbot"))
         t0 = time.perf_counter()
         done = subprocess.run([exe, "ingest"], env=env, capture_output=True, text=True, timeout=300)

@@ -17,6 +17,7 @@ from bot.service import build_answerer, ingest
 CORPUS = PROJECT_ROOT / "corpus"
 ARTICLE = "wypr-2026-03-05-baltimore-immigration-order"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
 MALICIOUS_DOC = """---
 title: Library card notice <script>window.__pwned = 1</script>
@@ -60,6 +61,14 @@ def settings(data_dir: Path) -> Settings:
 def answerer(settings: Settings) -> Answerer:
     """The real answerer: real model, real Chroma, real corpus."""
     return build_answerer(settings)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A copy of the real corpus that a test may change."""
+    path = tmp_path / "corpus"
+    shutil.copytree(CORPUS, path)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -18,27 +18,11 @@ from bot.config import Settings
 from bot.errors import IndexUnavailable
 from bot.feedback import record_vote
 from bot.service import build_answerer, ingest, open_indexes
-from tests.conftest import CORPUS, run_cli
+from tests.conftest import FIXTURES, run_cli
+
+NEW_DOC = FIXTURES / "zz-council-clinics.md"
 
 pytestmark = pytest.mark.slow
-
-NEW_DOC = """---
-title: Council funds immigrant legal clinics
-source: https://example.org/council-clinics
-date: 2026-03-20
-publisher: Test Wire
-language: en
----
-
-The city council voted to fund weekend legal clinics for immigrant residents at neighborhood libraries.
-"""
-
-
-@pytest.fixture
-def corpus_copy(tmp_path: Path) -> Path:
-    path = tmp_path / "corpus"
-    shutil.copytree(CORPUS, path)
-    return path
 
 
 def test_a_server_switches_to_a_reingested_corpus_and_never_fails_meanwhile(tmp_path: Path, corpus_copy: Path) -> None:
@@ -64,7 +48,7 @@ def test_a_server_switches_to_a_reingested_corpus_and_never_fails_meanwhile(tmp_
     for t in threads:
         t.start()
     try:
-        (corpus_copy / "zz-council-clinics.md").write_text(NEW_DOC, encoding="utf-8")
+        shutil.copy(NEW_DOC, corpus_copy)
         report = ingest(settings)
         time.sleep(0.2)
         report_again = ingest(settings)
@@ -90,7 +74,7 @@ def test_a_full_disk_mid_ingest_leaves_the_live_index_serving(
     ingest(settings)
     english, _ = open_indexes(settings)
     live_before = english.live()
-    (corpus_copy / "zz-council-clinics.md").write_text(NEW_DOC, encoding="utf-8")
+    shutil.copy(NEW_DOC, corpus_copy)
 
     def disk_full(self: object, texts: list[str]) -> list[list[float]]:
         raise OSError(errno.ENOSPC, "No space left on device")

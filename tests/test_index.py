@@ -1,6 +1,5 @@
 """The Chroma index on the real model: idempotent ingest, pruning, model tracking, self-retrieval."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from bot.service import ensure_index, ingest, open_index
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def corpus_copy(tmp_path: Path) -> Path:
-    path = tmp_path / "corpus"
-    shutil.copytree(CORPUS, path)
-    return path
 
 
 def test_ingest_is_idempotent_and_prunes_removed_documents(tmp_path: Path, corpus_copy: Path) -> None:
