@@ -211,18 +211,24 @@ class Answerer:
             words += len(unit.text.split())
         full = {u.passage.id for s, cov, u in scored if len(cov) == len(concepts) and u.passage.n}
         if len(concepts) <= 1 and len(full) >= 3:
-            # A broad question ("what does the order do?") is covered by any one sentence; give the best sentence of
-            # each of the next passages too, so the answer is an overview rather than an arbitrary pick.
-            for _, _, unit in scored:
-                if len(chosen) >= self.policy.max_sentences or words + len(unit.text.split()) > self.policy.max_words:
-                    break
-                if unit.passage.n and unit.passage.id not in {u.passage.id for u in chosen}:
-                    chosen.append(unit)
-                    words += len(unit.text.split())
+            chosen = self._overview(chosen, [u for _, _, u in scored])
         chosen = self._with_context(chosen, snap)
         coverage = sum(weights[i] for i in covered) / total
         scores = {h.passage.id: h.dense_similarity for h in hits}
         return _Selection(units=chosen, coverage=coverage, scores=scores)
+
+    def _overview(self, chosen: list[Unit], ranked: list[Unit]) -> list[Unit]:
+        """A broad question ("what does the order do?") is covered by any one sentence: add the best sentence of each
+        of the next passages, so the answer is an overview rather than an arbitrary pick."""
+        out = list(chosen)
+        words = sum(len(u.text.split()) for u in out)
+        for unit in ranked:
+            if len(out) >= self.policy.max_sentences or words + len(unit.text.split()) > self.policy.max_words:
+                break
+            if unit.passage.n and unit.passage.id not in {u.passage.id for u in out}:
+                out.append(unit)
+                words += len(unit.text.split())
+        return out
 
     def _with_context(self, chosen: list[Unit], snap: Snapshot) -> list[Unit]:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
@@ -249,17 +255,18 @@ class Answerer:
             out.extend(u for u in block if u.key not in placed)
         return out
 
+    # Passage 0 (publication details) is not part of the article's text: context never crosses into or out of it.
     def _preceding(self, unit: Unit, snap: Snapshot) -> Unit | None:
         if unit.index > 0:
             return snap.units(unit.passage)[unit.index - 1]
-        before = [p for p in snap.document(unit.passage.slug) if p.n == unit.passage.n - 1]
+        before = [p for p in snap.document(unit.passage.slug) if p.n == unit.passage.n - 1 and p.n > 0]
         return snap.units(before[0])[-1] if before else None
 
     def _following(self, unit: Unit, snap: Snapshot) -> Unit | None:
         units = snap.units(unit.passage)
         if unit.index + 1 < len(units):
             return units[unit.index + 1]
-        nxt = snap.next_passage(unit.passage)
+        nxt = snap.next_passage(unit.passage) if unit.passage.n > 0 else None
         return snap.units(nxt)[0] if nxt is not None else None
 
     # -- composition -------------------------------------------------------------------------------------------
