@@ -67,8 +67,9 @@ ASKS = {
         re.IGNORECASE,
     ),
     "date": re.compile(
-        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b|\bwhat (?:date|day|year|month)\b|"
-        r"\bcu[aá]ndo\b|\bqu[eé] (?:fecha|d[ií]a)\b",
+        # "When was it signed?" asks for a date; "When ICE comes, can they…" is a condition.
+        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\s+(?:was|is|did|does|do|will|were|are|has|have|had)\b|"
+        r"\bwhat (?:date|day|year|month)\b|¿\s*cu[aá]ndo\b|\bcuándo\b|\bqu[eé] (?:fecha|d[ií]a)\b",
         re.IGNORECASE,
     ),
 }
