@@ -173,7 +173,13 @@ class QueryAnalyzer:
         self._known_stems = self.vocab_stems | lexicon_words
         stopwords = {fold(w) for w in STOPWORDS}
         self._stopwords = sorted(stopwords)
-        self._spell_pool = sorted((set(self.vocab_words) | {fold(w) for w in lexicon_words}) - stopwords)
+        # A typo is repaired within its own language: "detention" must not become the Spanish "detencion".
+        lay = {fold(w) for w in lexicon_words} - set(self.vocab_words)
+        spanish = {w for w in lay if detect_language(w) == "es"}
+        self._spell_pools = {
+            "en": sorted((set(self.vocab_words) | (lay - spanish)) - stopwords),
+            "es": sorted((set(self.vocab_words) | lay) - stopwords),
+        }
         self._max_phrase = max((len(k) for k in self.lexicon), default=1)
 
     def analyze(self, question: str, history: Sequence[str] = ()) -> Query:
@@ -185,13 +191,14 @@ class QueryAnalyzer:
         if injection:
             kept = [s for s in kept if not DICTATION.match(s)]
         core = " ".join(kept)
-        concepts = self._concepts(core)
+        language = detect_language(text)
+        concepts = self._concepts(core, language)
         follow_up = bool(history) and self._is_follow_up(core, concepts)
         search_text = core
         context: tuple[Concept, ...] = ()
         if follow_up:
             previous = clean(history[-1])
-            context = tuple(c for c in self._concepts(previous) if c not in concepts)
+            context = tuple(c for c in self._concepts(previous, detect_language(previous)) if c not in concepts)
             search_text = f"{core} ({previous})"
         expansions = sorted({t for c in concepts for t in c.targets})
         if expansions:
@@ -206,7 +213,7 @@ class QueryAnalyzer:
             legal_advice=legal,
             injection=injection,
             asks=next((kind for kind, pattern in ASKS.items() if pattern.search(core)), None),
-            language=detect_language(text),
+            language=language,
         )
 
     def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:
@@ -219,13 +226,14 @@ class QueryAnalyzer:
         """'wat', 'abut', 'teh': a typo of a stop word is not a subject of the question."""
         return process.extractOne(word, self._stopwords, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
 
-    def _spelling(self, word: str) -> str | None:
+    def _spelling(self, word: str, language: str) -> str | None:
         """The corpus or lexicon word this one is a typo of, if it is within one or two edits."""
         limit = 1 if len(word) < 8 else 2
-        found = process.extractOne(word, self._spell_pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
+        pool = self._spell_pools.get(language, self._spell_pools["es"])
+        found = process.extractOne(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
         return None if found is None else str(found[0])
 
-    def _concepts(self, text: str) -> tuple[Concept, ...]:
+    def _concepts(self, text: str, language: str) -> tuple[Concept, ...]:
         tokens = [
             w
             for w in content_words(text)
@@ -245,7 +253,7 @@ class QueryAnalyzer:
                         targets[w].add(target)
         for w in tokens:
             if stem(w) not in self._known_stems and len(w) >= 4 and not w[0].isdigit():
-                fixed = self._spelling(w)
+                fixed = self._spelling(w, language)
                 if fixed:
                     alternatives[w].add(stem(fixed))
                     target = self.lexicon.get((stem(fixed),))
