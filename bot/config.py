@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=4, ge=1, le=20, description="passages considered for an answer")
     max_question_chars: int = Field(default=1000, ge=10, description="longer questions are refused")
     max_answer_sentences: int = Field(default=3, ge=1, le=6)
-    min_coverage: float = Field(default=0.4, ge=0.0, le=1.0, description="abstain below this concept coverage")
+    min_coverage: float = Field(default=0.5, ge=0.0, le=1.0, description="abstain below this concept coverage")
     reload_s: float = Field(default=2.0, gt=0, description="how often a server looks for a newly ingested index")
     feedback_enabled: bool = True
     log_questions: bool = Field(default=False, description="log question text (off: only counts and latencies)")

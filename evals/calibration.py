@@ -56,12 +56,13 @@ def curve(rows: Sequence[dict[str, Any]], thresholds: Sequence[float] = THRESHOL
     return [point(rows, t) for t in thresholds]
 
 
-def choose(points: Sequence[CurvePoint]) -> float:
-    """The threshold in the middle of the best-F1 plateau (fewest false abstentions first): the widest margin on
-    both sides for questions the calibration half did not contain."""
+def choose(points: Sequence[CurvePoint], lean: float = 2 / 3) -> float:
+    """A threshold on the best-F1 plateau (fewest false abstentions first), two-thirds of the way up it: inside the
+    plateau every threshold scores alike here, and for a resident an answer to a question the sources don't cover
+    costs more than an abstention, so the choice leans toward abstaining while keeping a margin on both sides."""
     best = max((p.f1, -p.false_abstention) for p in points)
     plateau = [p.threshold for p in points if (p.f1, -p.false_abstention) == best]
-    return plateau[len(plateau) // 2]
+    return plateau[round((len(plateau) - 1) * lean)]
 
 
 def calibrate(rows: Sequence[dict[str, Any]], in_use: float) -> dict[str, Any]:

@@ -62,3 +62,14 @@ def test_gates_fail_below_and_above_limits() -> None:
     failed = check_gates(summary, {"gated": {"fact_recall": 0.9, "max_forbidden_claims": 0}})
     assert len(failed) == 2
     assert check_gates(summary, {"gated": {"fact_recall": 0.5, "max_forbidden_claims": 1}}) == []
+
+
+def test_the_threshold_leans_toward_abstaining_on_the_best_plateau() -> None:
+    from evals.calibration import CurvePoint, choose
+
+    def pt(t: float, f1: float, fa: float = 0.0) -> CurvePoint:
+        return CurvePoint(t, 1.0, 1.0, f1, fa)
+
+    points = [pt(0.1, 0.8), pt(0.2, 1.0), pt(0.3, 1.0), pt(0.4, 1.0), pt(0.5, 1.0), pt(0.6, 0.9, 0.1)]
+    assert choose(points) == 0.4  # two-thirds of the way up 0.2–0.5
+    assert choose([pt(0.3, 0.9), pt(0.4, 0.9, 0.2)]) == 0.3  # equal F1: fewer false abstentions wins
