@@ -9,7 +9,7 @@ mid-ingest leaves the live version untouched."""
 import errno
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -337,8 +337,3 @@ def _add(col: Any, batch: Sequence[Passage], vectors: Sequence[Any]) -> None:
         documents=[p.text for p in batch],
         metadatas=[p.metadata() for p in batch],
     )
-
-
-def live_versions(indexes: Mapping[str, "PassageIndex"]) -> dict[str, str | None]:
-    """The live collection of each index, by logical name: what a server compares to notice a new ingest."""
-    return {name: index.live() for name, index in indexes.items()}
