@@ -67,28 +67,33 @@ def recover_store(settings: Settings, notify: Notify = logger.warning) -> None:
         notify(f"The index could not be read ({exc}); moved it to {aside} and rebuilding it from the corpus.")
 
 
-def ensure_index(settings: Settings, notify: Notify = logger.warning) -> PassageIndex:
-    """The English index, built first when an index is missing or was made by another embedding model."""
+def ensure_indexes(settings: Settings, notify: Notify = logger.warning) -> tuple[PassageIndex, PassageIndex | None]:
+    """Both indexes, built first (in one ingest) when one is missing or was made by another embedding model."""
     english, multilingual = open_indexes(settings)
-    for index in (english, multilingual):
-        if index is None:
-            continue
+    rebuild = missing = False
+    for index in (i for i in (english, multilingual) if i is not None):
         built = index.built_with()
         if built is not None and built != index.model_id:
             notify(f"The {index.name} index was built with {built}; rebuilding it with {index.model_id}.")
-            ingest(settings, rebuild=True)
+            rebuild = True
         elif not index.exists():
             notify(f"No {index.name} index yet; building it from the corpus (one time).")
-            ingest(settings)
-    return english
+            missing = True
+    if rebuild or missing:
+        ingest(settings, rebuild=rebuild)
+    return english, multilingual
+
+
+def ensure_index(settings: Settings, notify: Notify = logger.warning) -> PassageIndex:
+    """The English index, built first when an index is missing or was made by another embedding model."""
+    return ensure_indexes(settings, notify)[0]
 
 
 def build_answerer(settings: Settings, notify: Notify = logger.warning, repair: bool = False) -> Answerer:
     """A warmed-up Answerer over the settings' indexes; with repair, a broken embedded store is rebuilt."""
     if repair:
         recover_store(settings, notify)
-    english = ensure_index(settings, notify)
-    _, multilingual = open_indexes(settings)
+    english, multilingual = ensure_indexes(settings, notify)
     answerer = Answerer(
         HybridRetriever(
             english, get_embeddings(), k=settings.top_k, multilingual=multilingual, reload_after_s=settings.reload_s
