@@ -172,10 +172,6 @@ class HybridRetriever:
         """A stored passage by id, from the current snapshot."""
         return self.current().passage(passage_id)
 
-    def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
-        """Concept weights against the current snapshot."""
-        return self.current().concept_weights(concepts)
-
     def retrieve(self, query: Query, k: int | None = None, snapshot: Snapshot | None = None) -> list[Hit]:
         """The top-k passages for a query, best first, from one snapshot (the current one by default)."""
         snap = snapshot or self.current()
