@@ -1,50 +1,45 @@
 """Question (+ history) + retrieved passages → a short answer, every sentence cited, or an abstention.
 
-The embedded answerer writes no words of its own about the order: it selects the sentences of the sources that
-answer, makes them stand alone (pronouns resolved, quotes attributed, contested claims paired with what contests
-them) and cites each one. It abstains when the selected evidence does not cover what the question asks about."""
+The embedded answerer writes no words of its own about what the sources say: a fitted scorer (bot/scorer.py) picks
+the sentences that answer, which are made to stand alone (pronouns resolved where that is certain, quotes
+attributed, contested claims paired with what contests them) and cited. When the scorer finds the sources don't
+answer, it abstains with a referral."""
 
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from bot.attribution import Unit, render
 from bot.errors import BadQuestion
+from bot.features import Features, question_features, sentence_features
 from bot.language import detect_language, message
-from bot.passages import without_headline
 from bot.query import INJECTION, Concept, Query
-from bot.records import Answer, Citation, Hit
+from bot.records import Answer, Citation
 from bot.referrals import Referrals
 from bot.retrieve import HybridRetriever, Snapshot
-from bot.text import clean, terms
+from bot.scorer import Scorer, load_scorer
+from bot.text import clean
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    """The knobs of sentence selection and abstention; `civicbot eval` measures the effect of changing them.
+    """The knobs of answer length; which sentences answer, and whether any does, is the scorer's to decide."""
 
-    min_coverage is the share of the question's idf-weighted concepts the chosen sentences must mention, else the
-    answer abstains. 0.5 is where `civicbot eval` puts it on the calibration half of the eval questions: two-thirds
-    of the way up the best-F1 plateau (0.15–0.65), leaning toward abstaining because answering a question the sources
-    don't cover costs a resident more; it is perfect on the held-out half (plateau 0.3–0.65). The middle of the
-    plateau (0.4) let unseen questions through ("How much does a bus ticket cost?" covers 0.40). The eval re-derives
-    the threshold on every run and reports the precision/recall curve on both halves.
-    min_gain is what a further sentence must add to be worth a resident's reading."""
-
-    min_coverage: float = 0.5
-    min_gain: float = 0.25
     max_sentences: int = 3
     max_words: int = 75
     max_question_chars: int = 1000
+    # A further sentence must be at least this share as likely to answer as the best one.
+    relative_select: float = 0.75
 
 
 @dataclass
 class _Selection:
     units: list[Unit] = field(default_factory=list)
-    coverage: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
 
 
@@ -76,10 +71,14 @@ class Answerer:
         referrals: Referrals,
         policy: AnswerPolicy | None = None,
         log_questions: bool = False,
+        scorer: Scorer | None = None,
+        messages: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.retriever = retriever
         self.referrals = referrals
         self.policy = policy or AnswerPolicy()
+        self.scorer = scorer or load_scorer()
+        self.messages = messages or {}
         self.log_questions = log_questions
 
     def warm_up(self) -> None:
@@ -118,42 +117,50 @@ class Answerer:
             referral=self.referrals.for_language(language),
         )
 
+    def say(self, language: str, key: str, **values: object) -> str:
+        """One of civicbot's own sentences, with the corpus profile's wording where it has one."""
+        own = self.messages.get(language, {}).get(key) or self.messages.get("en", {}).get(key)
+        return own.format(**values) if own else message(language, key, **values)
+
+    def judge(self, query: Query, snap: Snapshot) -> tuple[Features, np.ndarray, float]:
+        """The candidate sentences with their features, each one's probability of answering, and the probability
+        that the sources answer the question at all."""
+        found = self.retriever.search(query, snapshot=snap)
+        features = sentence_features(query, found.candidates, snap)
+        probabilities = self.scorer.sentence.predict(features.rows)
+        question = question_features(query, features, probabilities)
+        return features, probabilities, float(self.scorer.question.predict(question[None, :])[0])
+
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
         concepts = query.concepts or query.context
         if not concepts:
             key = "injection" if query.injection else "not_covered"
-            return self._abstain(query, language, message(language, key), "out_of_scope")
-        hits = self.retriever.retrieve(query, snapshot=snap)
-        selection = self._select(hits, concepts, query, snap)
-        signals = {"coverage": round(selection.coverage, 4), "dense": hits[0].dense_similarity if hits else 0.0}
-        supported = selection.coverage >= self.policy.min_coverage and bool(selection.units)
-        if query.legal_advice:
-            head = f"{message(language, 'legal_advice')} {referral}"
-            if not supported:
+            return self._abstain(query, language, self.say(language, key), "out_of_scope")
+        features, probabilities, answerable = self.judge(query, snap)
+        signals = {
+            "answerable": round(answerable, 4),
+            "best": round(float(probabilities.max()), 4) if len(probabilities) else 0.0,
+            "coverage": round(max(features.coverage, default=0.0), 4),
+        }
+        selection = self._select(features, probabilities, query, snap)
+        if answerable < self.scorer.answer_threshold or not selection.units:
+            if query.legal_advice:
+                head = f"{self.say(language, 'legal_advice')} {referral}"
                 return self._abstain(query, language, head, "legal_advice", signals)
-            body, citations = self._compose(selection, concepts, snap)
-            return Answer(
-                question=query.text,
-                text=f"{head} {message(language, 'sources_say')} {body}",
-                abstained=True,
-                citations=citations,
-                language=language,
-                kind="legal_advice",
-                referral=referral,
-                signals=signals,
-            )
-        if not supported:
-            return self._abstain(query, language, message(language, "not_covered"), "out_of_scope", signals)
+            return self._abstain(query, language, self.say(language, "not_covered"), "out_of_scope", signals)
         body, citations = self._compose(selection, concepts, snap)
-        lead = message(language, "lead")
+        lead = self.say(language, "lead") if any(c.passage.language != language for c in citations) else ""
+        # A resident's own case: what the sources say, then plainly that this is not advice, and where to turn.
+        tail = f" {self.say(language, 'personal_note')} {referral}" if query.legal_advice else ""
         return Answer(
             question=query.text,
-            text=f"{lead} {body}".strip(),
+            text=f"{lead} {body}{tail}".strip(),
             abstained=False,
             citations=citations,
             language=language,
             kind="answer",
+            referral=referral if tail else "",
             signals=signals,
         )
 
@@ -174,64 +181,31 @@ class Answerer:
 
     # -- selection ---------------------------------------------------------------------------------------------
 
-    def _select(self, hits: Sequence[Hit], concepts: Sequence[Concept], query: Query, snap: Snapshot) -> _Selection:
-        """Greedy coverage: the best sentence, then sentences that cover what it left out; only sentences that hold
-        the kind of fact the question asks for (a date for "when") are candidates."""
-        units = [
-            (hit, unit)
-            for hit in hits
-            for unit in snap.units(hit.passage)
+    def _select(self, features: Features, probabilities: np.ndarray, query: Query, snap: Snapshot) -> _Selection:
+        """The most likely answering sentence, then others nearly as likely, up to the length limits."""
+        order = [
+            i
+            for i in np.argsort(-probabilities)
+            if probabilities[i] >= self.scorer.select_threshold
             # An instruction planted in a document ("Ignore previous instructions…") is not a fact to repeat.
-            if query.answered_by(unit.text) and not INJECTION.search(unit.text)
+            and not INJECTION.search(features.candidates[i].unit.text)
         ]
-        if not units:
+        if not order:
             return _Selection()
-        weights = snap.concept_weights(concepts)
-        total = sum(weights) or 1.0
-        top = hits[0].score or 1.0
-        scored: list[tuple[float, frozenset[int], Unit]] = []
-        for hit, unit in units:
-            stems = _matchable_stems(unit, query)
-            hit_concepts = frozenset(i for i, c in enumerate(concepts) if c.stems & stems)
-            cov = sum(weights[i] for i in hit_concepts) / total
-            scored.append((cov + 0.2 * hit.dense_similarity + 0.1 * hit.score / top, hit_concepts, unit))
-        scored.sort(key=lambda t: -t[0])
-        _, best_cov, best = scored[0]
-        chosen, covered = [best], set(best_cov)
-        words = len(best.text.split())
-        while len(chosen) < self.policy.max_sentences:
-            gains = [
-                (sum(weights[i] for i in cov - covered) / total, s, cov, u)
-                for s, cov, u in scored
-                if u not in chosen and words + len(u.text.split()) <= self.policy.max_words
-            ]
-            gains = [g for g in gains if g[0] >= self.policy.min_gain]
-            if not gains:
+        floor = self.policy.relative_select * probabilities[order[0]]
+        chosen: list[Unit] = []
+        words = 0
+        for i in order:
+            unit = features.candidates[i].unit
+            size = len(unit.text.split())
+            if len(chosen) >= self.policy.max_sentences or probabilities[i] < floor:
                 break
-            _, _, new, unit = max(gains, key=lambda g: (g[0], g[1]))
+            if chosen and words + size > self.policy.max_words:
+                continue
             chosen.append(unit)
-            covered |= new
-            words += len(unit.text.split())
-        full = {u.passage.id for s, cov, u in scored if len(cov) == len(concepts) and u.passage.n}
-        if len(concepts) <= 1 and len(full) >= 3:
-            chosen = self._overview(chosen, [u for _, _, u in scored])
-        chosen = self._with_context(chosen, snap)
-        coverage = sum(weights[i] for i in covered) / total
-        scores = {h.passage.id: h.dense_similarity for h in hits}
-        return _Selection(units=chosen, coverage=coverage, scores=scores)
-
-    def _overview(self, chosen: list[Unit], ranked: list[Unit]) -> list[Unit]:
-        """A broad question ("what does the order do?") is covered by any one sentence: add the best sentence of each
-        of the next passages, so the answer is an overview rather than an arbitrary pick."""
-        out = list(chosen)
-        words = sum(len(u.text.split()) for u in out)
-        for unit in ranked:
-            if len(out) >= self.policy.max_sentences or words + len(unit.text.split()) > self.policy.max_words:
-                break
-            if unit.passage.n and unit.passage.id not in {u.passage.id for u in out}:
-                out.append(unit)
-                words += len(unit.text.split())
-        return out
+            words += size
+        scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
+        return _Selection(units=self._with_context(chosen, snap), scores=scores)
 
     def _with_context(self, chosen: list[Unit], snap: Snapshot) -> list[Unit]:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
@@ -285,12 +259,18 @@ class Answerer:
         used: dict[str, list[str]] = {}
         introduced: set[str] = set()
         sentences = []
+        # Sentences from more than one document say which document says what.
+        several = len({u.passage.slug for u in ordered}) > 1
+        labelled: set[str] = set()
         for unit in ordered:
             n = numbers.setdefault(unit.passage.id, len(numbers) + 1)
             used.setdefault(unit.passage.id, []).append(unit.text)
             speakers = snap.speakers(unit.passage.slug)
             sentence = render(unit, speakers, introduced, relevant)
             introduced.update(name for name in speakers.surnames if name in sentence)
+            if several and unit.passage.slug not in labelled:
+                labelled.add(unit.passage.slug)
+                sentence = f"“{unit.passage.document}”: {sentence}"
             sentences.append(_cite(sentence, n))
         by_id = {u.passage.id: u.passage for u in ordered}
         citations = tuple(
@@ -298,14 +278,6 @@ class Answerer:
             for pid, n in numbers.items()
         )
         return " ".join(sentences), citations
-
-
-def _matchable_stems(unit: Unit, query: Query) -> frozenset[str]:
-    """The stems a sentence answers on. The publication-details passage answers who published, what and when, not
-    what its quoted headline is about ("who signed the order?" is for the article's own sentences)."""
-    if unit.passage.n == 0 and query.asks != "date":
-        return frozenset(terms(without_headline(unit.text)))
-    return unit.stems()
 
 
 def _cite(sentence: str, n: int) -> str:

@@ -13,6 +13,7 @@ SPEAKER_BEFORE_VERB = re.compile(rf"\b([A-Z][a-z]+)\s+{SPEECH}\b")
 QUOTE = re.compile(
     rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:\s+[A-Z][a-z]+)*)\s+(?P<verb>{SPEECH})(?P<rest>.*?)\s*\.?\s*$"
 )
+FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?!\s+[A-Z])")
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
 CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
 # "To date, no such actions have occurred": a sentence that points back at the one before it means nothing alone.
@@ -85,12 +86,16 @@ class DocumentSpeakers:
         return surname
 
     def speaker_before(self, n: int, index: int) -> str | None:
-        """The speaker most recently named before sentence `index` of paragraph `n`."""
+        """Who "he" or "she" in sentence `index` of paragraph `n` is, when that is certain: the one person named in
+        that sentence or the one just before it. Two people named there, or none, leaves the sentence unattributed:
+        a wrong name is worse than none."""
         position = next((i for i, (pn, _) in enumerate(self.sentences) if pn == n), 0) + index
-        for _, sentence in reversed(self.sentences[: position + 1]):
-            found = [(sentence.rfind(name), name) for name in self.surnames if re.search(rf"\b{name}\b", sentence)]
+        for _, sentence in reversed(self.sentences[max(0, position - 1) : position + 1]):
+            found = {name for name in self.surnames if re.search(rf"\b{name}\b", sentence)}
+            # People named there who never speak by name elsewhere ("Council Member Marcus Dell") count too.
+            found |= {m.group(2) for m in FULL_NAME.finditer(sentence) if m.group(2) not in self.surnames}
             if found:
-                return max(found)[1]
+                return found.pop() if len(found) == 1 else None
         return None
 
 

@@ -22,10 +22,12 @@ class Settings(BaseSettings):
     collection: str = "passages"
     multilingual: bool = Field(default=True, description="embed Spanish questions with multilingual-e5-small")
     multilingual_collection: str = "passages_multilingual"
+    sentence_collection: str = "sentences"
+    sentence_multilingual_collection: str = "sentences_multilingual"
+    hints: bool = Field(default=True, description="use the corpus's optional word hints (corpus/hints.yaml)")
     top_k: int = Field(default=4, ge=1, le=20, description="passages considered for an answer")
     max_question_chars: int = Field(default=1000, ge=10, description="longer questions are refused")
     max_answer_sentences: int = Field(default=3, ge=1, le=6)
-    min_coverage: float = Field(default=0.5, ge=0.0, le=1.0, description="abstain below this concept coverage")
     reload_s: float = Field(default=2.0, gt=0, description="how often a server looks for a newly ingested index")
     feedback_enabled: bool = True
     log_questions: bool = Field(default=False, description="log question text (off: only counts and latencies)")

@@ -1,4 +1,4 @@
-"""Read corpus/*.md into validated Documents (YAML front matter, one paragraph per block)."""
+"""Read corpus/*.md into validated Documents (YAML front matter, then a Markdown body parsed into blocks)."""
 
 import datetime as dt
 import re
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.errors import CorpusError
 from bot.records import Document
-from bot.text import clean
+from bot.structure import parse_blocks
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGUAGES = {"en", "es"}
@@ -69,8 +69,8 @@ def parse_document(path: Path, raw: str) -> Document:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "header"
         raise CorpusError(f"{path}: front matter field '{field}': {first['msg']}") from exc
-    paragraphs = tuple(p for p in (clean(block) for block in re.split(r"\n\s*\n", match.group(2))) if p)
-    if not paragraphs:
+    blocks = tuple(parse_blocks(match.group(2)))
+    if not blocks:
         raise CorpusError(f"{path}: the document has no text after its front matter")
     return Document(
         slug=slug_for(path),
@@ -79,7 +79,8 @@ def parse_document(path: Path, raw: str) -> Document:
         date=meta.date.isoformat(),
         publisher=meta.publisher,
         language=meta.language,
-        paragraphs=paragraphs,
+        paragraphs=tuple(b.text for b in blocks),
+        contexts=tuple(b.context for b in blocks),
         path=str(path),
         subject=meta.subject,
     )

@@ -286,6 +286,17 @@ class PassageIndex:
             raise IndexUnavailable(f"index cannot be read: {reason(exc)}") from exc
         return sorted(passages, key=lambda p: (p.slug, p.n))
 
+    def vectors(self, collection: str | None = None) -> dict[str, list[float]]:
+        """Every stored vector of a version (the live one by default), by id."""
+        try:
+            col = self._get(collection) if collection else self._live_collection()
+            if col is None:
+                return {}
+            got = col.get(include=["embeddings"])
+        except Exception as exc:
+            raise IndexUnavailable(f"index cannot be read: {reason(exc)}") from exc
+        return {str(i): list(v) for i, v in zip(got["ids"], got["embeddings"], strict=False)}
+
     def _store(self, collection: str) -> Chroma:
         # Opening the LangChain wrapper costs a round trip; a warm query must not pay it every time.
         if collection not in self._stores:

@@ -44,30 +44,35 @@ def detect_language(text: str) -> str:
     return function_word_language(text)
 
 
+# civicbot's own sentences. Nothing here names a topic: what a corpus covers comes from its profile
+# (corpus/profile.yaml), which may also replace any of these.
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "not_covered": "The sources I have don't answer that. They cover Baltimore's March 2026 executive order on "
-        "immigration enforcement, as reported in the listed news article.",
-        "injection": "I can only answer questions about Baltimore's March 2026 executive order on immigration "
-        "enforcement, from my sources; I can't follow instructions that change how I work.",
-        "legal_advice": "I can't give advice about an individual case.",
+        "not_covered": "The sources I have don't answer that.",
+        "injection": "I can only answer questions from my sources; I can't follow instructions that change how I work.",
+        "legal_advice": "I can't give advice about an individual case, and the sources don't answer this.",
+        "personal_note": "This is what the sources say, not advice about your own case.",
         "sources_say": "What the sources do say:",
-        "lead": "",
+        "lead": "The sources are in another language. This is what they say:",
         "empty": "Please type a question.",
         "too_long": "That question is too long ({n} characters); please keep it under {limit}.",
         "not_text": "That input isn't readable text; please type your question.",
+        "referral": "For help with your own situation, contact a legal-aid organization or the office that issued "
+        "the document. civicbot gives general information from its sources, not legal advice.",
     },
     "es": {
-        "not_covered": "Las fuentes que tengo no responden a eso. Tratan de la orden ejecutiva de Baltimore de marzo "
-        "de 2026 sobre la aplicación de las leyes de inmigración, según el artículo de noticias citado.",
-        "injection": "Solo puedo responder preguntas sobre la orden ejecutiva de Baltimore de marzo de 2026 sobre "
-        "inmigración, a partir de mis fuentes; no sigo instrucciones que cambien cómo funciono.",
-        "legal_advice": "No puedo dar consejos sobre casos individuales.",
-        "sources_say": "Lo que sí dicen las fuentes (en inglés):",
-        "lead": "Las fuentes están en inglés. Esto es lo que dicen:",
+        "not_covered": "Las fuentes que tengo no responden a eso.",
+        "injection": "Solo puedo responder preguntas a partir de mis fuentes; no sigo instrucciones que cambien cómo "
+        "funciono.",
+        "legal_advice": "No puedo dar consejos sobre casos individuales, y las fuentes no responden a esto.",
+        "personal_note": "Esto es lo que dicen las fuentes, no un consejo sobre su caso.",
+        "sources_say": "Lo que sí dicen las fuentes:",
+        "lead": "Las fuentes están en otro idioma. Esto es lo que dicen:",
         "empty": "Por favor, escriba una pregunta.",
         "too_long": "La pregunta es demasiado larga ({n} caracteres); por favor, use menos de {limit}.",
         "not_text": "No puedo leer ese texto; por favor, escriba su pregunta.",
+        "referral": "Para ayuda con su situación, comuníquese con una organización de ayuda legal o con la oficina que "
+        "publicó el documento. civicbot da información general de sus fuentes, no asesoría legal.",
     },
 }
 

@@ -12,10 +12,9 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.language import detect_language
 from bot.text import STOPWORDS, clean, content_words, fold, stem, terms, words
-
-LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 
 INJECTION = re.compile(
     r"ignor\w*\s+(?:all\s+|any\s+|the\s+|your\s+|todas?\s+|las\s+)*(?:previous|prior|above|earlier|preceding|"
@@ -38,53 +37,13 @@ PERSONAL = re.compile(
     r"girlfriend|partner|esposo|esposa|hijo|hija|mamá|papá|hermano|hermana|primo|prima|tío|tía)\b",
     re.IGNORECASE,
 )
-SITUATION = re.compile(
-    r"\b(?:door|doorstep|knock\w*|detain\w*|arrest(?:ed)?|deport\w*|hearing|court date|judge|status|papers|visa|"
-    r"green card|asylum|undocumented|citizenship|daca|tps|removal|notice to appear|picked up|pulled over|"
-    r"stop(?:s|ped)? me|my rights|my (?:house|home|apartment|job|work|car)|mis derechos|"
-    r"puerta|detuv\w*|agarr\w*|se llev\w*|detenid\w*|arrestad\w*|deportad\w*|deportar\w*|"
-    r"audiencia|corte|papeles|estatus|asilo|indocumentad\w*|mi casa|mi trabajo)\b",
-    re.IGNORECASE,
-)
 ADVICE_ASK = re.compile(
     r"\b(?:should (?:i|we)|do (?:i|we) (?:have|need)|what (?:do|can|should) (?:i|we)|can (?:i|we|they)|"
     r"am i|will (?:i|we|they)|must (?:i|we)|is it safe|help me|what happens (?:to|if)|qu[eé] (?:hago|hacemos|debo)|"
-    r"debo|tengo que|puedo|me pueden|pueden (?:entrar|llevar|detener)|qu[eé] pasa si)\b|"
+    r"debo|tengo que|puedo|me pueden|qu[eé] pasa si)\b|"
     r"\b(?:can|could|will|would|should|what|how)\b",
     re.IGNORECASE,
 )
-# What kind of fact a question asks for, and what a sentence must contain to give it. The sources hold no
-# opening hours or contact details, so such questions abstain instead of answering with whatever shares a word.
-ASKS = {
-    "time": re.compile(
-        r"\bwhat time\b|\b(?:opening|business|office) hours\b|\bhours\b|\bwhen (?:does|do|is|are)\b.*\b(?:open|close)|"
-        r"\bhorarios?\b|\ba qu[eé] hora\b",
-        re.IGNORECASE,
-    ),
-    "contact": re.compile(
-        r"\bphone\b|\bnumber (?:for|of|to)\b|\baddress\b|\be-?mail\b|\bwebsite\b|\bcontact\b|\btel[eé]fono\b|"
-        r"\bdirecci[oó]n\b|\bcorreo\b|\bcontacto\b|\b(?:sitio|p[aá]gina) web\b",
-        re.IGNORECASE,
-    ),
-    "date": re.compile(
-        # "When was it signed?" asks for a date; "When ICE comes, can they…" is a condition.
-        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\s+(?:was|is|did|does|do|will|were|are|has|have|had)\b|"
-        r"\bwhat (?:date|day|year|month)\b|¿\s*cu[aá]ndo\b|\bcuándo\b|\bqu[eé] (?:fecha|d[ií]a)\b",
-        re.IGNORECASE,
-    ),
-}
-GIVES = {
-    "time": re.compile(
-        r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d{2}\b|\bopen (?:from|until|daily)\b", re.I
-    ),
-    "contact": re.compile(r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\S+@\S+\.\w+|https?://|\bwww\.", re.I),
-    "date": re.compile(
-        r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
-        r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|recently|ago|to date)\b|"
-        r"\b(?:19|20)\d{2}\b",
-        re.IGNORECASE,
-    ),
-}
 FOLLOW_UP_START = re.compile(
     r"^\s*(?:¿\s*)?(?:and|also|what about|how about|what if|and what about|same for|y|y qu[eé] (?:hay )?de|"
     r"qu[eé] hay de|tambi[eé]n)\b",
@@ -139,7 +98,7 @@ class Query:
 
     def answered_by(self, sentence: str) -> bool:
         """Whether a sentence holds the kind of fact the question asks for (any sentence, for an open question)."""
-        return self.asks is None or bool(GIVES[self.asks].search(sentence))
+        return answers_kind(self.asks, sentence_kinds(sentence))
 
     @property
     def lexical_terms(self) -> list[str]:
@@ -150,8 +109,11 @@ class Query:
 
 
 @lru_cache(maxsize=4)
-def load_lexicon(path: Path = LEXICON_PATH) -> dict[tuple[str, ...], str]:
-    """Lay phrase (as a stem sequence) → the sources' words."""
+def load_lexicon(path: Path) -> dict[tuple[str, ...], str]:
+    """A corpus's optional word hints (hints.yaml: the sources' word → lay words for it) as lay phrase (a stem
+    sequence) → the sources' words; empty when the corpus has none."""
+    if not path.is_file():
+        return {}
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out: dict[tuple[str, ...], str] = {}
     for target, variants in raw.items():
@@ -166,7 +128,7 @@ class QueryAnalyzer:
     """Turns a resident's question into a Query, using the corpus vocabulary for spelling repair."""
 
     def __init__(self, vocabulary: Iterable[str], lexicon: dict[tuple[str, ...], str] | None = None) -> None:
-        self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self.lexicon = lexicon or {}
         self.vocab_words = sorted(set(vocabulary))
         self.vocab_stems = frozenset(stem(w) for w in self.vocab_words)
         lexicon_words = {w for key in self.lexicon for w in key}
@@ -203,7 +165,9 @@ class QueryAnalyzer:
         expansions = sorted({t for c in concepts for t in c.targets})
         if expansions:
             search_text = f"{search_text} ({', '.join(expansions)})"
-        legal = bool(PERSONAL.search(core) and SITUATION.search(core) and (ADVICE_ASK.search(core) or "?" in core))
+        # A resident asking about their own (or a relative's) situation: answered only from what the sources say,
+        # never with advice; refused with a referral when the sources don't answer it.
+        legal = bool(PERSONAL.search(core) and (ADVICE_ASK.search(core) or "?" in core))
         return Query(
             text=text,
             search_text=search_text,
@@ -212,7 +176,7 @@ class QueryAnalyzer:
             follow_up=follow_up,
             legal_advice=legal,
             injection=injection,
-            asks=next((kind for kind, pattern in ASKS.items() if pattern.search(core)), None),
+            asks=question_kind(core),
             language=language,
         )
 

@@ -8,7 +8,8 @@ AnswerKind = Literal["answer", "out_of_scope", "legal_advice", "invalid"]
 
 @dataclass(frozen=True)
 class Document:
-    """One corpus document: its validated header and its paragraphs, in order."""
+    """One corpus document: its validated header and its blocks (paragraphs, list items) in order, each with the
+    headings it sits under as context."""
 
     slug: str
     title: str
@@ -19,6 +20,7 @@ class Document:
     paragraphs: tuple[str, ...]
     path: str
     subject: str | None = None
+    contexts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Passage:
     language: str
     content_hash: str
     subject: str | None = None
+    context: str = ""
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata for the vector store (no None values)."""
@@ -52,6 +55,8 @@ class Passage:
         }
         if self.subject:
             meta["subject"] = self.subject
+        if self.context:
+            meta["context"] = self.context
         return meta
 
     @classmethod
@@ -69,6 +74,7 @@ class Passage:
             language=str(meta["language"]),
             content_hash=str(meta["content_hash"]),
             subject=meta.get("subject") or None,
+            context=str(meta.get("context") or ""),
         )
 
 

@@ -1,11 +1,15 @@
 """Question → ranked Hits: dense (Chroma) and BM25 rankings fused by reciprocal rank fusion."""
 
 import logging
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
@@ -16,21 +20,64 @@ from rank_bm25 import BM25Okapi
 from bot.attribution import DocumentSpeakers, Unit, units_of
 from bot.errors import IndexUnavailable
 from bot.index import PassageIndex
-from bot.passages import without_headline
+from bot.passages import in_context, sentence_id, without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Hit, Passage
-from bot.text import terms, words
+from bot.text import split_sentences, stem, terms, words
 
 logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the influence of any single ranker's top rank
+SENTENCE_DEPTH = 10  # sentences taken by similarity alone, wherever their passage ranks
+CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """How close one sentence (in context) is to the question by one model."""
+
+    cosine: float
+    rank: int  # among the sentences this model scored, from 1
+    gap: float  # below the best sentence, in units of the model's spread over the corpus (0 for the best)
+
+
+NO_SIMILARITY = Similarity(cosine=0.0, rank=0, gap=5.0)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that might answer, with the retrieval signals behind it (features are made from these)."""
+
+    unit: Unit
+    passage_rank: int  # rank of its passage among the fused passages (0: not among them)
+    fused: float  # its passage's fused score, relative to the best
+    lexical: float  # its passage's BM25 score, relative to the best
+    english: Similarity  # by the English model, for an English question about an English document
+    multilingual: Similarity  # by the multilingual model, for any question and document
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for one question: ranked passages and candidate sentences."""
+
+    hits: list[Hit]
+    candidates: list[Candidate]
 
 
 class Snapshot:
     """The passages of one live index version, held in memory with their BM25 index and vocabulary. Immutable once
     built, so every step of one answer reads the same version even while a new one is switched live."""
 
-    def __init__(self, passages: list[Passage], versions: tuple[str | None, ...]) -> None:
+    def __init__(
+        self,
+        passages: list[Passage],
+        versions: tuple[str | None, ...],
+        vectors: tuple[dict[str, list[float]], dict[str, list[float]] | None] = ({}, None),
+        embed: tuple[Embed | None, Embed | None] = (None, None),
+        lexicon: dict[tuple[str, ...], str] | None = None,
+    ) -> None:
         self.versions = versions
         self.passages = passages
         tokenized = _tokenize_with_speakers(passages)
@@ -39,9 +86,17 @@ class Snapshot:
         self.stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=True)}
         self.bare_stems = {p.id: frozenset(terms(without_headline(p.text))) for p in passages if p.n == 0}
         self.by_id = {p.id: p for p in passages}
-        self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)})
+        self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)}, lexicon or {})
         self._speakers: dict[str, DocumentSpeakers] = {}
         self._units: dict[str, list[Unit]] = {}
+        self.languages = frozenset(p.language for p in passages)
+        self.sentences = [u for p in passages for u in self.units(p)]
+        self.row = {u.key: i for i, u in enumerate(self.sentences)}
+        self.matrix = _matrix(self.sentences, vectors[0], embed[0])
+        self.matrix_multilingual = (
+            _matrix(self.sentences, vectors[1], embed[1]) if vectors[1] is not None or embed[1] else None
+        )
+        self.names = _document_names(passages)
 
     def speakers(self, slug: str) -> DocumentSpeakers:
         """Who speaks in a document, and how it introduces them (computed once per snapshot)."""
@@ -79,6 +134,16 @@ class Snapshot:
         """Understand a question against this corpus's vocabulary."""
         return self.analyzer.analyze(question, history)
 
+    def named_documents(self, query: Query) -> frozenset[str] | None:
+        """The documents a question singles out by a name only they use (a city, a mayor, an agency), or None
+        when it names none of them, or all."""
+        stems = {s for c in query.concepts for s in c.stems}
+        found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
+        if not found or len(found) == len(self.names):
+            return None
+        best = max(found.values())
+        return frozenset(slug for slug, n in found.items() if n == best)
+
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
         """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
         out = []
@@ -100,18 +165,25 @@ class HybridRetriever:
         k: int = 4,
         multilingual: PassageIndex | None = None,
         reload_after_s: float = 2.0,
+        sentences: PassageIndex | None = None,
+        sentences_multilingual: PassageIndex | None = None,
+        lexicon: dict[tuple[str, ...], str] | None = None,
     ) -> None:
         self.index = index
         self.embeddings = embeddings
         self.k = k
         self.multilingual = multilingual
+        self.sentences = sentences
+        self.sentences_multilingual = sentences_multilingual if multilingual is not None else None
+        self.lexicon = lexicon
         self.reload_after_s = reload_after_s
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked_at = 0.0
 
     def _live(self) -> tuple[str | None, ...]:
-        return (self.index.live(), self.multilingual.live() if self.multilingual is not None else None)
+        others = (self.multilingual, self.sentences, self.sentences_multilingual)
+        return (self.index.live(), *(i.live() if i is not None else None for i in others))
 
     def warm_up(self) -> None:
         """Load the live passages, build the BM25 index and the query analyzer; thread-safe."""
@@ -129,7 +201,13 @@ class HybridRetriever:
         passages = self.index.all_passages(versions[0])
         if not passages:
             raise IndexUnavailable("the index is empty; run `civicbot ingest`")
-        self._snapshot = Snapshot(passages, versions)
+        ml = self.multilingual.embeddings if self.multilingual is not None else None
+        vectors = (
+            self.sentences.vectors(versions[2]) if self.sentences is not None else {},
+            self.sentences_multilingual.vectors(versions[3]) if self.sentences_multilingual is not None else None,
+        )
+        embed = (self.embeddings.embed_documents, ml.embed_documents if ml is not None else None)
+        self._snapshot = Snapshot(passages, versions, vectors, embed, self.lexicon)
         self._checked_at = time.monotonic()
 
     def current(self) -> Snapshot:
@@ -174,10 +252,16 @@ class HybridRetriever:
 
     def retrieve(self, query: Query, k: int | None = None, snapshot: Snapshot | None = None) -> list[Hit]:
         """The top-k passages for a query, best first, from one snapshot (the current one by default)."""
+        return self.search(query, k, snapshot).hits
+
+    def search(self, query: Query, k: int | None = None, snapshot: Snapshot | None = None) -> Retrieval:
+        """The top-k passages and the candidate sentences for a query, from one snapshot (the current by default).
+        Sentences of a document the question does not name are left out when it names another."""
         snap = snapshot or self.current()
         k = k or self.k
         depth = min(len(snap.passages), max(20, 4 * k))
-        dense = self._dense(query, depth, snap) if query.search_text else []
+        vectors = self._query_vectors(query, snap)
+        dense = self._dense(vectors, depth, snap) if query.search_text else []
         dense_sim = dict(dense)
         lexical = snap.bm25.get_scores(query.lexical_terms) if query.lexical_terms else [0.0] * len(snap.passages)
         lexical_by_id = {p.id: float(s) for p, s in zip(snap.passages, lexical, strict=False)}
@@ -186,9 +270,14 @@ class HybridRetriever:
         for ranking in ([pid for pid, _ in dense], lexical_rank):
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        pool = [(pid, f) for pid, f in sorted(fused.items(), key=lambda kv: -kv[1]) if pid in snap.by_id]
+        named = snap.named_documents(query)
+        pool = [
+            (pid, f)
+            for pid, f in sorted(fused.items(), key=lambda kv: -kv[1])
+            if pid in snap.by_id and (named is None or snap.by_id[pid].slug in named)
+        ]
         best = self._rerank(query, pool[: max(3 * k, 10)], dense_sim, snap)[:k]
-        return [
+        hits = [
             Hit(
                 passage=snap.by_id[pid],
                 score=score,
@@ -198,13 +287,79 @@ class HybridRetriever:
             )
             for rank, (pid, score) in enumerate(best, start=1)
         ]
+        lexical_best = max(lexical_by_id.values(), default=0.0) or 1.0
+        fused_best = pool[0][1] if pool else 1.0
+        passage_rank = {h.passage.id: h.rank for h in hits}
+        scored = self._sentence_scores(query, vectors, snap, named)
+        wanted = {(h.passage.id, u.index) for h in hits for u in snap.units(h.passage)}
+        for by_model in scored.values():
+            wanted |= {snap.sentences[i].key for i in sorted(by_model, key=lambda i: by_model[i].rank)[:SENTENCE_DEPTH]}
+        candidates = []
+        for key in sorted(wanted, key=lambda kk: snap.row[kk]):
+            row = snap.row[key]
+            unit = snap.sentences[row]
+            if named is not None and unit.passage.slug not in named:
+                continue
+            pid = unit.passage.id
+            candidates.append(
+                Candidate(
+                    unit=unit,
+                    passage_rank=passage_rank.get(pid, 0),
+                    fused=fused.get(pid, 0.0) / fused_best,
+                    lexical=lexical_by_id.get(pid, 0.0) / lexical_best,
+                    english=scored.get("en", {}).get(row, NO_SIMILARITY),
+                    multilingual=scored.get("ml", {}).get(row, NO_SIMILARITY),
+                )
+            )
+        return Retrieval(hits=hits, candidates=candidates)
 
-    def _dense(self, query: Query, depth: int, snap: Snapshot) -> list[tuple[str, float]]:
-        """The dense ranking: the multilingual model for a Spanish question, where there is one, else English."""
-        if query.language != "en" and self.multilingual is not None and snap.versions[1] is not None:
-            vector = self.multilingual.embeddings.embed_query(query.search_text)
-            return _spread(self.multilingual.search(vector, depth, snap.versions[1]))
-        return self.index.search(self.embeddings.embed_query(query.search_text), depth, snap.versions[0])
+    def _query_vectors(self, query: Query, snap: Snapshot) -> dict[str, np.ndarray]:
+        """The question embedded by each model: the multilingual one (where it runs) matches every question with
+        every sentence; the English one adds its view where question and documents are English."""
+        if not query.search_text:
+            return {}
+        out = {}
+        if query.language == "en" and "en" in snap.languages or self.multilingual is None:
+            out["en"] = np.asarray(self.embeddings.embed_query(query.search_text), dtype=np.float32)
+        if self.multilingual is not None and snap.matrix_multilingual is not None:
+            out["ml"] = np.asarray(self.multilingual.embeddings.embed_query(query.search_text), dtype=np.float32)
+        return out
+
+    def _dense(self, vectors: dict[str, np.ndarray], depth: int, snap: Snapshot) -> list[tuple[str, float]]:
+        """The dense passage ranking: multilingual vectors where the question has them, else English."""
+        if "ml" in vectors:
+            assert self.multilingual is not None
+            return _spread(self.multilingual.search(vectors["ml"].tolist(), depth, snap.versions[1]))
+        return self.index.search(vectors["en"].tolist(), depth, snap.versions[0])
+
+    def _sentence_scores(
+        self, query: Query, vectors: dict[str, np.ndarray], snap: Snapshot, named: frozenset[str] | None
+    ) -> dict[str, dict[int, Similarity]]:
+        """Per model, per sentence row: similarity, rank and gap below the best. The English model scores only
+        sentences of English documents (for an English question); the multilingual one scores every sentence."""
+        out: dict[str, dict[int, Similarity]] = {}
+        for key, matrix in (("en", snap.matrix), ("ml", snap.matrix_multilingual)):
+            if key not in vectors or matrix is None:
+                continue
+            mask = np.array(
+                [
+                    (named is None or u.passage.slug in named) and (key == "ml" or u.passage.language == "en")
+                    for u in snap.sentences
+                ],
+                dtype=bool,
+            )
+            if not mask.any():
+                continue
+            sims = matrix @ vectors[key]
+            rows = np.flatnonzero(mask)
+            ordered = rows[np.argsort(-sims[rows])]
+            best, middle = float(sims[ordered[0]]), float(np.median(sims[rows]))
+            spread = max(best - middle, 1e-3)
+            out[key] = {
+                int(row): Similarity(float(sims[row]), rank, (best - float(sims[row])) / spread)
+                for rank, row in enumerate(ordered, start=1)
+            }
+        return out
 
     def _rerank(
         self, query: Query, pool: list[tuple[str, float]], dense_sim: dict[str, float], snap: Snapshot
@@ -252,6 +407,32 @@ def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:
         named = {u.speaker for u in units_of(p, doc) if u.speaker}
         out.append(terms(p.text) + [t for name in sorted(named) for t in terms(doc.descriptors.get(name, name))])
     return out
+
+
+def _matrix(units: Sequence[Unit], stored: dict[str, list[float]], embed: Embed | None) -> np.ndarray:
+    """The sentences' vectors as rows, in order: stored ones as they are, any missing embedded now."""
+    keys = [sentence_id(u.passage.id, u.index) for u in units]
+    missing = [i for i, key in enumerate(keys) if key not in stored]
+    found: dict[int, list[float]] = {}
+    if missing and embed is not None:
+        texts = [in_context(units[i].passage, units[i].text) for i in missing]
+        found = dict(zip(missing, embed(texts), strict=True))
+    rows = [stored[key] if key in stored else found.get(i) for i, key in enumerate(keys)]
+    width = len(next((r for r in rows if r is not None), [0.0]))
+    return np.array([r if r is not None else [0.0] * width for r in rows], dtype=np.float32)
+
+
+def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
+    """Per document, the stems of the names it uses (capitalized inside a sentence, or in its title and publisher)
+    that not every document uses: what a question can single a document out by."""
+    names: dict[str, set[str]] = {}
+    for p in passages:
+        found = names.setdefault(p.slug, set())
+        for sentence in split_sentences(p.text):
+            found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
+        found.update(terms(f"{p.document} {p.publisher}"))
+    shared = set.intersection(*names.values()) if names else set()
+    return {slug: frozenset(found - shared) for slug, found in names.items()}
 
 
 class PassageRetriever(BaseRetriever):

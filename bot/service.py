@@ -3,43 +3,75 @@
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from bot.answer import Answerer, AnswerPolicy
 from bot.config import Settings
 from bot.corpus import load_corpus
 from bot.embeddings import get_embeddings, get_multilingual_embeddings, model_id, multilingual_model_id
 from bot.errors import IndexUnavailable
+from bot.language import MESSAGES, message
 from bot.index import PassageIndex, Progress, SyncReport, forget_stores, open_client, publish
-from bot.passages import split_corpus
-from bot.referrals import load_referrals
+from bot.passages import sentence_records, split_corpus
+from bot.profile import load_profile
+from bot.query import load_lexicon
+from bot.records import Passage
+from bot.referrals import Referrals, load_referrals
 from bot.retrieve import HybridRetriever
+from bot.scorer import Scorer
 
 logger = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
 
 
-def open_indexes(settings: Settings, client: object | None = None) -> tuple[PassageIndex, PassageIndex | None]:
-    """The English index and, where the multilingual model runs, its Spanish-question twin, on one client."""
+class Indexes(NamedTuple):
+    """Every index of one store: passages and their sentences, each by the English model and (where it runs) the
+    multilingual one."""
+
+    passages: PassageIndex
+    multilingual: PassageIndex | None
+    sentences: PassageIndex
+    sentences_multilingual: PassageIndex | None
+
+    def present(self) -> list[PassageIndex]:
+        """The indexes this machine can build and read."""
+        return [i for i in self if i is not None]
+
+    def records(self, index: PassageIndex, passages: list[Passage]) -> list[Passage]:
+        """What one index holds: the passages, or their sentences in context."""
+        return sentence_records(passages) if index in (self.sentences, self.sentences_multilingual) else passages
+
+
+def open_indexes(settings: Settings, client: object | None = None) -> Indexes:
+    """The passage and sentence indexes on one client; the multilingual ones where that model runs."""
     client = client if client is not None else open_client(settings)
-    english = PassageIndex(client, get_embeddings(), model_id(), settings.collection)
-    embeddings = get_multilingual_embeddings() if settings.multilingual else None
-    multilingual = (
-        PassageIndex(client, embeddings, multilingual_model_id(), settings.multilingual_collection)
-        if embeddings is not None
-        else None
+    english = get_embeddings()
+    multilingual = get_multilingual_embeddings() if settings.multilingual else None
+
+    def index(embeddings: object, model: str, name: str) -> PassageIndex:
+        return PassageIndex(client, embeddings, model, name)  # type: ignore[arg-type]
+
+    return Indexes(
+        passages=index(english, model_id(), settings.collection),
+        multilingual=index(multilingual, multilingual_model_id(), settings.multilingual_collection)
+        if multilingual is not None
+        else None,
+        sentences=index(english, model_id(), settings.sentence_collection),
+        sentences_multilingual=index(multilingual, multilingual_model_id(), settings.sentence_multilingual_collection)
+        if multilingual is not None
+        else None,
     )
-    return english, multilingual
 
 
 def open_index(settings: Settings) -> PassageIndex:
     """The English passage index named by the settings (embedded store or Chroma server)."""
-    return open_indexes(settings)[0]
+    return open_indexes(settings).passages
 
 
 def open_multilingual_index(settings: Settings) -> PassageIndex | None:
     """The multilingual passage index; None where the model cannot run or it is turned off."""
-    return open_indexes(settings)[1]
+    return open_indexes(settings).multilingual
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
@@ -47,8 +79,11 @@ def ingest(settings: Settings, rebuild: bool = False, progress: Progress | None 
     live together, so a running server never reads a half-built index. Idempotent; prunes removed documents."""
     passages = split_corpus(load_corpus(settings.corpus_dir))
     client = open_client(settings)
-    indexes = [i for i in open_indexes(settings, client) if i is not None]
-    staged = [index.stage(passages, rebuild=rebuild, progress=progress) for index in indexes]
+    indexes = open_indexes(settings, client)
+    staged = [
+        index.stage(indexes.records(index, passages), rebuild=rebuild, progress=progress)
+        for index in indexes.present()
+    ]
     publish(client, staged)
     return staged[0].report
 
@@ -67,11 +102,11 @@ def recover_store(settings: Settings, notify: Notify = logger.warning) -> None:
         notify(f"The index could not be read ({exc}); moved it to {aside} and rebuilding it from the corpus.")
 
 
-def ensure_indexes(settings: Settings, notify: Notify = logger.warning) -> tuple[PassageIndex, PassageIndex | None]:
-    """Both indexes, built first (in one ingest) when one is missing or was made by another embedding model."""
-    english, multilingual = open_indexes(settings)
+def ensure_indexes(settings: Settings, notify: Notify = logger.warning) -> Indexes:
+    """Every index, built first (in one ingest) when one is missing or was made by another embedding model."""
+    indexes = open_indexes(settings)
     rebuild = missing = False
-    for index in (i for i in (english, multilingual) if i is not None):
+    for index in indexes.present():
         built = index.built_with()
         if built is not None and built != index.model_id:
             notify(f"The {index.name} index was built with {built}; rebuilding it with {index.model_id}.")
@@ -81,30 +116,51 @@ def ensure_indexes(settings: Settings, notify: Notify = logger.warning) -> tuple
             missing = True
     if rebuild or missing:
         ingest(settings, rebuild=rebuild)
-    return english, multilingual
+    return indexes
 
 
 def ensure_index(settings: Settings, notify: Notify = logger.warning) -> PassageIndex:
     """The English index, built first when an index is missing or was made by another embedding model."""
-    return ensure_indexes(settings, notify)[0]
+    return ensure_indexes(settings, notify).passages
 
 
-def build_answerer(settings: Settings, notify: Notify = logger.warning, repair: bool = False) -> Answerer:
+def corpus_referrals(settings: Settings) -> tuple[Referrals, dict[str, dict[str, str]]]:
+    """The corpus's referral text and civicbot's sentences that name what it covers (from its profile)."""
+    documents = load_corpus(settings.corpus_dir)
+    profile = load_profile(settings.corpus_dir / "profile.yaml", documents)
+    if settings.referrals_path.is_file():
+        referrals = load_referrals(settings.referrals_path)
+    else:
+        default = {lang: message(lang, "referral") for lang in MESSAGES}
+        referrals = Referrals(text={**default, **profile.referral})
+    return referrals, profile.messages()
+
+
+def build_answerer(
+    settings: Settings, notify: Notify = logger.warning, repair: bool = False, scorer: Scorer | None = None
+) -> Answerer:
     """A warmed-up Answerer over the settings' indexes; with repair, a broken embedded store is rebuilt."""
     if repair:
         recover_store(settings, notify)
-    english, multilingual = ensure_indexes(settings, notify)
+    indexes = ensure_indexes(settings, notify)
+    referrals, messages = corpus_referrals(settings)
+    lexicon = load_lexicon(settings.corpus_dir / "hints.yaml") if settings.hints else {}
     answerer = Answerer(
         HybridRetriever(
-            english, get_embeddings(), k=settings.top_k, multilingual=multilingual, reload_after_s=settings.reload_s
+            indexes.passages,
+            get_embeddings(),
+            k=settings.top_k,
+            multilingual=indexes.multilingual,
+            reload_after_s=settings.reload_s,
+            sentences=indexes.sentences,
+            sentences_multilingual=indexes.sentences_multilingual,
+            lexicon=lexicon,
         ),
-        load_referrals(settings.referrals_path),
-        AnswerPolicy(
-            max_sentences=settings.max_answer_sentences,
-            max_question_chars=settings.max_question_chars,
-            min_coverage=settings.min_coverage,
-        ),
+        referrals,
+        AnswerPolicy(max_sentences=settings.max_answer_sentences, max_question_chars=settings.max_question_chars),
         log_questions=settings.log_questions,
+        scorer=scorer,
+        messages=messages,
     )
     answerer.warm_up()
     return answerer

@@ -1,4 +1,4 @@
-"""Abstention as a calibrated decision: split the questions, sweep the coverage threshold, pick it on one half and
+"""Abstention as a calibrated decision: split the questions, sweep the threshold on the scorer's answer probability, pick it on one half and
 judge it on the other. A question abstains when it is refused outright (legal advice, injection, bad input) or when
 the share of its concepts the chosen sentences cover is below the threshold."""
 
@@ -14,7 +14,7 @@ THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(21))
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """Abstention quality at one coverage threshold."""
+    """Abstention quality at one answer-probability threshold."""
 
     threshold: float
     precision: float
@@ -34,7 +34,7 @@ def abstains_at(row: dict[str, Any], threshold: float) -> bool:
     checks = row["checks"]
     if checks["forced"]:
         return bool(checks["abstained"])
-    return float(checks["coverage"]) < threshold
+    return float(checks["answerable_p"]) < threshold
 
 
 def point(rows: Sequence[dict[str, Any]], threshold: float) -> CurvePoint:

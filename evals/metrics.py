@@ -71,3 +71,32 @@ def percentile(values: Sequence[float], q: float) -> float:
 def f1(precision: float, recall: float) -> float:
     """Harmonic mean; 0 when both are 0."""
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[“”\"'’‘]", " ", text.lower()).split())
+
+
+def wrong_speakers(answer: str, passages: Sequence[str], speakers: Sequence[object]) -> list[str]:
+    """Quotes the answer attributes to someone other than their speaker: for each known piece of reported speech
+    in an answer sentence, the names of other speakers that the answer sentence adds (names already in the source
+    sentence are the source's own words, not an attribution civicbot made)."""
+    wrong = []
+    sources = [s for p in passages for s in split_sentences(p)]
+    for sentence, _ in cited_sentences(answer):
+        said = _norm(sentence)
+        for entry in speakers:
+            quote = " ".join(_norm(entry.quote).split()[:6])  # type: ignore[attr-defined]
+            if quote not in said:
+                continue
+            source = next((_norm(s) for s in sources if quote in _norm(s)), "")
+            own = {_norm(n) for n in [entry.speaker, *entry.aliases]}  # type: ignore[attr-defined]
+            for other in speakers:
+                names = [other.speaker, *(a for a in other.aliases if a[:1].isupper())]  # type: ignore[attr-defined]
+                for name in names:
+                    n = _norm(name)
+                    if n in own or any(n in o or o in n for o in own):
+                        continue
+                    if re.search(rf"\b{re.escape(n)}\b", said) and not re.search(rf"\b{re.escape(n)}\b", source):
+                        wrong.append(f"{entry.speaker} → {name}")  # type: ignore[attr-defined]
+    return sorted(set(wrong))

@@ -124,7 +124,7 @@ def calibration_section(cal: dict[str, Any]) -> list[str]:
         "sentences cover less than the threshold of its idf-weighted concepts.",
         "",
         f"- chosen on the calibration half: **{cal['chosen_threshold']}** → held out: {fmt(cal['held_out_at_chosen'])}",
-        f"- in use (`AnswerPolicy.min_coverage`): **{cal['threshold_in_use']}** → held out: "
+        f"- in use (`Scorer.answer_threshold`): **{cal['threshold_in_use']}** → held out: "
         f"{fmt(cal['held_out_at_in_use'])}",
         "",
         "| threshold | calib. P | calib. R | calib. F1 | calib. false abst. | held-out P | held-out R | held-out F1 "
@@ -166,8 +166,8 @@ def _plot(data: dict[str, Any]) -> list[str]:
         for key in ("precision", "recall", "f1", "false_abstention"):
             ax.plot(xs, [p[key] for p in pts], label=key.replace("_", " "))
         ax.axvline(cal["threshold_in_use"], color="black", linestyle="--", linewidth=1, label="in use")
-        ax.set_title(f"Abstention vs coverage threshold ({half.replace('_', '-')})")
-        ax.set_xlabel("coverage threshold")
+        ax.set_title(f"Abstention vs answer-probability threshold ({half.replace('_', '-')})")
+        ax.set_xlabel("answer-probability threshold")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     images.append(_png(fig))

@@ -34,6 +34,8 @@ class Question(BaseModel):
     category: str
     answerable: bool
     gold: list[str] = []
+    gold_quotes: list[str] = []
+    gold_docs: list[str] = []
     required: list[list[str]] = []
     forbidden: list[str] = []
     language: str = "en"
@@ -52,19 +54,19 @@ def load_questions(path: Path) -> list[Question]:
             raise ValueError(f"{path}:{n}: {' '.join(str(exc).split())[:300]}") from exc
         if q.id in seen:
             raise ValueError(f"{path}:{n}: duplicate id {q.id!r}")
-        if q.answerable and not q.gold:
-            raise ValueError(f"{path}:{n}: an answerable question needs gold passage ids")
+        if q.answerable and not (q.gold or q.gold_quotes):
+            raise ValueError(f"{path}:{n}: an answerable question needs gold passage ids or quotes")
         seen.add(q.id)
         out.append(q)
     return out
 
 
-def score(q: Question, answerer: Answerer) -> dict[str, Any]:
+def score(q: Question, answerer: Answerer, gold: set[str] | None = None, speakers: Any = ()) -> dict[str, Any]:
     """Ask one question and judge the answer on every metric."""
     answer = answerer.ask(q.question, history=q.history)
     retriever = answerer.retriever
     ranked = [h.passage.id for h in retriever.retrieve(retriever.analyze(q.question, tuple(q.history)), k=K)]
-    gold = set(q.gold)
+    gold = set(q.gold) if gold is None else gold
     row: dict[str, Any] = {**q.model_dump(), "result": answer.to_dict(), "ranked": ranked}
     text = answer.text
     by_n = {c.n: c.passage for c in answer.citations}
@@ -79,9 +81,19 @@ def score(q: Question, answerer: Answerer) -> dict[str, Any]:
         "words": len(m.MARKER.sub("", text).split()),
         "latency_ms": answer.latency_ms,
         # Refusals (legal advice, injection, bad input) are not the coverage threshold's decision.
-        "forced": answer.kind not in ("answer", "out_of_scope") or "coverage" not in answer.signals,
-        "coverage": answer.signals.get("coverage", 0.0),
+        "forced": answer.kind not in ("answer", "out_of_scope") or "answerable" not in answer.signals,
+        "answerable_p": answer.signals.get("answerable", 0.0),
+        "wrong_speakers": m.wrong_speakers(text, [c.passage.text for c in answer.citations], speakers),
     }
+    if q.answerable:
+        cited = {c.passage.id for c in answer.citations}
+        row["checks"]["gold_cited"] = float(not answer.abstained and bool(cited & gold))
+        row["checks"]["facts"] = 0.0 if answer.abstained else m.fact_recall(text, q.required)
+        docs = set(q.gold_docs) or {g.split("#")[0] for g in gold}
+        if not answer.abstained and answer.citations:
+            row["checks"]["wrong_document"] = sum(c.passage.slug not in docs for c in answer.citations) / len(
+                answer.citations
+            )
     if gold:
         row["checks"].update(
             {
@@ -140,6 +152,9 @@ def summarize(rows: list[dict[str, Any]], gated: set[str]) -> dict[str, Any]:
                 "citation_precision",
                 "citation_recall",
                 "gold_citation_share",
+                "gold_cited",
+                "facts",
+                "wrong_document",
             )
         }
         out.update(
@@ -150,6 +165,7 @@ def summarize(rows: list[dict[str, Any]], gated: set[str]) -> dict[str, Any]:
                 "abstention_f1": round(m.f1(precision, recall), 4),
                 "false_abstention": round(1 - len(answered) / len(answerable), 4) if answerable else 0.0,
                 "forbidden_claims": sum(len(r["checks"]["forbidden"]) for r in rs),
+                "wrong_speakers": sum(len(r["checks"].get("wrong_speakers", [])) for r in rs),
                 "marker_mismatches": sum(1 for r in rs if not r["checks"]["markers_match"]),
                 "words_median": statistics.median(words) if words else 0,
                 "words_p95": round(m.percentile(words, 95), 1),
@@ -203,16 +219,129 @@ def environment(settings: Settings) -> dict[str, Any]:
     }
 
 
+SUITE_METRICS = (
+    "questions",
+    "gold_cited",
+    "facts",
+    "false_abstention",
+    "abstention_recall",
+    "wrong_document",
+    "wrong_speakers",
+    "forbidden_claims",
+    "words_median",
+)
+
+
+def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, Any]) -> dict[str, Any]:
+    """Every named suite, scored by a scorer fitted on all suites (fitted) and by one fitted without the suite's
+    corpus (held out); with fit, the all-suites scorer is written to bot/scorer.json."""
+    import tempfile
+
+    from bot.scorer import SCORER_PATH, Scorer
+    from bot.service import build_answerer, ingest
+    from evals.suites import examples, find_suites, fit_scorer, resolve_gold, suite_settings
+
+    suites = find_suites(names)
+    everything = find_suites("all")
+    root = Path(tempfile.mkdtemp(prefix="civicbot-suites-"))
+    answerers, golds, data = {}, {}, {}
+    for suite in everything:
+        settings = suite_settings(suite, root, hints)
+        ingest(settings)
+        answerer = build_answerer(settings, notify=lambda msg: None, scorer=Scorer.untrained())
+        passages = answerer.retriever.current().passages
+        golds[suite.name] = {q.id: resolve_gold(q, passages) if q.answerable else set() for q in suite.questions}
+        answerers[suite.name] = answerer
+        data[suite.name] = examples(suite, answerer, golds[suite.name])
+    pool = [e for s in everything for e in data[s.name]]
+    fitted = fit_scorer(pool, [s.name for s in everything])
+    if fit:
+        SCORER_PATH.write_text(fitted.to_json() + "\n", encoding="utf-8")
+    report: dict[str, Any] = {"hints": hints, "suites": {}, "rows": {}}
+    held_rows: list[dict[str, Any]] = []
+    for suite in track(suites, description="suites", transient=True):
+        answerer = answerers[suite.name]
+        held = fit_scorer([e for e in pool if e.group != suite.group], [s.name for s in everything if s.group != suite.group])
+        figures = {}
+        for mode, scorer in (("fitted", fitted), ("held_out", held)):
+            answerer.scorer = scorer
+            rows = [score(q, answerer, golds[suite.name][q.id], suite.speakers) for q in suite.questions]
+            figures[mode] = {k: summarize(rows, set())["all"].get(k) for k in SUITE_METRICS}
+            if mode == "held_out":
+                held_rows += [{**r, "suite": suite.name} for r in rows]
+                report["rows"][suite.name] = rows
+        report["suites"][suite.name] = figures
+    overall = summarize(held_rows, set())["all"]
+    report["held_out"] = {k: overall.get(k) for k in SUITE_METRICS}
+    report["limits"] = {"targets": limits.get("targets", {}), "held_out": limits.get("held_out", {})}
+    report["targets_missed"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("targets", {})})
+    report["gate_failures"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("held_out", {})})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "suites.json").write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    (out / "suites.md").write_text(suites_markdown(report), encoding="utf-8")
+    return report
+
+
+def suites_markdown(report: dict[str, Any]) -> str:
+    """Per suite, fitted vs held out, then the held-out total against its targets."""
+    head = "| suite | mode | " + " | ".join(SUITE_METRICS) + " |"
+    lines = [f"# civicbot eval suites ({'with' if report['hints'] else 'without'} corpus word hints)", "", head]
+    lines.append("|" + "---|" * (len(SUITE_METRICS) + 2))
+    for name, figures in report["suites"].items():
+        for mode, values in figures.items():
+            lines.append(f"| {name} | {mode} | " + " | ".join(str(values.get(k)) for k in SUITE_METRICS) + " |")
+    held = report["held_out"]
+    lines.append("| **all** | **held out** | " + " | ".join(f"**{held.get(k)}**" for k in SUITE_METRICS) + " |")
+    missed = report["targets_missed"]
+    lines += ["", "Targets: " + ("all met" if not missed else "not met: " + "; ".join(missed))]
+    failures = report["gate_failures"]
+    lines.append("CI floor: " + ("held" if not failures else "FAILED: " + "; ".join(failures)))
+    misses = []
+    for name, rows in report["rows"].items():
+        for r in rows:
+            c = r["checks"]
+            bad = (
+                c["abstained"] != c["should_abstain"]
+                or c.get("facts", 1.0) < 1.0
+                or c.get("wrong_document")
+                or c["forbidden"]
+                or c.get("wrong_speakers")
+            )
+            if bad:
+                misses.append(f"- {name}/{r['id']} {r['question']!r}: {r['result']['answer'][:240]!r}")
+    return "\n".join([*lines, "", "## Held-out misses", *misses]) + "\n"
+
+
 def command(
-    questions: Annotated[Path, typer.Option(help="question set (JSON lines)")] = HERE / "questions.jsonl",
+    questions: Annotated[Path, typer.Option(help="question set (JSON lines)")] = HERE
+    / "suites"
+    / "baltimore"
+    / "questions.jsonl",
     out: Annotated[Path, typer.Option(help="folder for results.json, report.md and report.html")] = Path("eval-report"),
     thresholds: Annotated[Path, typer.Option(help="gated metrics and their thresholds")] = HERE / "thresholds.toml",
     compare_to: Annotated[
         Path | None, typer.Option("--compare", help="an earlier results.json to diff against")
     ] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="eval suites under evals/suites/ to run, leave-one-suite-out: NAME[,NAME] or all")
+    ] = None,
+    hints: Annotated[bool, typer.Option(help="use each corpus's word hints (hints.yaml)")] = True,
+    fit: Annotated[bool, typer.Option(help="with --suite: refit the shipped scorer on every suite")] = False,
 ) -> None:
     """Run the staff eval suite, write its report, and fail when a gated metric is below its threshold."""
     from bot.service import build_answerer
+
+    if suite is not None:
+        try:
+            report = run_suites(suite, out, hints, fit, tomllib.loads(thresholds.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            typer.echo(f"civicbot: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(suites_markdown(report).split("## Held-out misses")[0])
+        if report["gate_failures"]:
+            typer.echo("civicbot: held-out gate failed: " + "; ".join(report["gate_failures"]), err=True)
+            raise typer.Exit(1)
+        return
 
     try:
         qs = load_questions(questions)
@@ -223,12 +352,14 @@ def command(
     settings = Settings()
     answerer = build_answerer(settings, notify=lambda msg: typer.echo(msg, err=True))
     gated = set(limits.pop("gated_categories", {}).get("names", []))
+    for suites_only in ("targets", "held_out"):
+        limits.pop(suites_only, None)
     rows = [score(q, answerer) for q in track(qs, description="asking", console=None, transient=True)]
     summary = summarize(rows, gated)
     data = {
         "environment": environment(settings),
         "summary": summary,
-        "calibration": calibrate([r for r in rows if r["category"] in gated], answerer.policy.min_coverage),
+        "calibration": calibrate([r for r in rows if r["category"] in gated], answerer.scorer.answer_threshold),
         "questions": rows,
     }
     data["gate_failures"] = check_gates(summary, limits)

@@ -28,15 +28,18 @@ Second paragraph.
 """
 
 
-def test_seed_article_is_in_the_corpus_verbatim() -> None:
+def test_the_article_has_its_header_and_paragraphs() -> None:
     (doc,) = [d for d in load_corpus(CORPUS) if d.slug == ARTICLE]
     assert doc.date == "2026-03-05" and doc.language == "en"
-    seeds = list(SEED.glob("*.txt"))
-    if seeds:  # the shared seed sits beside the repository in CI and in development
-        seed_text = " ".join(seeds[0].read_text(encoding="utf-8").split())
-        for paragraph in doc.paragraphs:
-            assert paragraph in seed_text
     assert len(doc.paragraphs) == 12
+
+
+@pytest.mark.skipif(not list(SEED.glob("*.txt")), reason="the shared seed article (../shared/seed) is not beside this clone")
+def test_seed_article_is_in_the_corpus_verbatim() -> None:
+    (doc,) = [d for d in load_corpus(CORPUS) if d.slug == ARTICLE]
+    seed_text = " ".join(next(SEED.glob("*.txt")).read_text(encoding="utf-8").split())
+    for paragraph in doc.paragraphs:
+        assert paragraph in seed_text
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_answer_metrics() -> None:
 
 
 def test_the_shipped_question_set_is_valid_and_broad() -> None:
-    qs = load_questions(HERE / "questions.jsonl")
+    qs = load_questions(HERE / "suites" / "baltimore" / "questions.jsonl")
     assert len(qs) >= 60
     cats = {q.category for q in qs}
     assert {

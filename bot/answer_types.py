@@ -1,0 +1,162 @@
+"""What kind of fact a question asks for (a date, an amount, a phone number…), and which kinds a sentence holds.
+
+Questions are typed from their question words, in English and Spanish; sentences from the libraries made for each
+kind of fact (phonenumbers for telephone numbers, dateparser's month and weekday names for dates) and from
+general notation (currency signs, clock times, e-mail addresses). Nothing here is about any one topic."""
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+
+from bot.text import fold
+
+# Question cues per kind, English and Spanish, matched on the folded (lower-case, accent-free) question.
+QUESTION_CUES: dict[str, tuple[str, ...]] = {
+    "hours": (
+        r"\bwhat time\b",
+        r"\bhours\b",
+        r"\bwhen (?:is|are|does|do) .*\b(?:open|close)",
+        r"\bopen (?:on|at|until)\b",
+        r"\bhorarios?\b",
+        r"\ba que hora\b",
+        r"\babre\b",
+        r"\bcierra\b",
+    ),
+    "phone": (r"\bphone\b", r"\bcall\b", r"\bnumber (?:for|of|to)\b", r"\btelefono\b", r"\bllamar\b", r"\bnumero de\b"),
+    "email": (r"\be-?mail\b", r"\bcorreo\b"),
+    "address": (r"\bwhere\b", r"\baddress\b", r"\bdonde\b", r"\bdireccion\b", r"\blocated\b", r"\bubicad"),
+    "money": (
+        r"\bhow much\b",
+        r"\bcost",
+        r"\bfee",
+        r"\bfine[sd]?\b",
+        r"\bprice\b",
+        r"\bpay\b",
+        r"\bcharge",
+        r"\bpenalt",
+        r"\bcuanto (?:cuesta|cobra|paga|es la multa|dinero)",
+        r"\bcuesta\b",
+        r"\bcobra",
+        r"\bmulta",
+        r"\bprecio\b",
+        r"\bdinero\b",
+    ),
+    "duration": (
+        r"\bhow long\b",
+        r"\bhow many (?:days|weeks|months|years|hours)\b",
+        r"\bdeadline\b",
+        r"\bcuanto tiempo\b",
+        r"\bcuantos (?:dias|meses|anos|semanas)\b",
+        r"\bplazo\b",
+    ),
+    "date": (
+        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b",
+        r"\bwhat (?:date|day|year|month)\b",
+        r"\bcuando\b",
+        r"\bque (?:fecha|dia)\b",
+        r"\b(?:start|begin|take effect|effective)\b",
+        r"\bempieza\b",
+        r"\bentra en vigor\b",
+    ),
+    "person": (r"^\W*(?:and |so )?who\b", r"\bwho (?:is|was|said|signed|voted|wrote)\b", r"\bquien(?:es)?\b"),
+    "number": (r"\bhow many\b", r"\bcuant[oa]s\b"),
+}
+# "when does it start" asks for a date; "what time" for hours: the more specific kind wins.
+PRIORITY = ("hours", "phone", "email", "duration", "money", "address", "date", "person", "number")
+
+MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:dollars?|d[oó]lares|cents?|centavos|pesos|euros?|USD)\b", re.I)
+CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?\s?m\.?|p\.?\s?m\.?)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmediod[ií]a\b", re.I)
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|"
+    r"un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|treinta|noventa)[\s-]+"
+    r"(?:(?:calendar|business|working|h[aá]biles|calendario)\s+)?"
+    r"(?:days?|weeks?|months?|years?|hours?|minutes?|d[ií]as|semanas?|meses|mes|a[nñ]os?|horas?|minutos?)\b",
+    re.I,
+)
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+STREET = re.compile(
+    r"\b\d{1,5}\s+(?:[A-Z][\w.]*\s+){1,4}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|Dr\.?|"
+    r"Way|Place|Plaza|Square)\b|\b(?:calle|avenida|Calle|Avenida)\s+\w+|\b(?:Suite|Room|Floor|piso|oficina)\s+\w+",
+)
+PERSON = re.compile(r"\b[A-Z][a-zá-ú]+(?:[- ][A-Z][a-zá-ú]+)+\b")
+NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+@lru_cache(maxsize=1)
+def _month_and_day_names() -> re.Pattern[str]:
+    """Month and weekday names in English and Spanish, from dateparser's language data."""
+    from dateparser.languages.loader import default_loader
+
+    names: set[str] = set()
+    for code in ("en", "es"):
+        info = default_loader.get_locale(code).info
+        for key in (
+            "january february march april may june july august september october november december monday tuesday "
+            "wednesday thursday friday saturday sunday"
+        ).split():
+            names.update(fold(n) for n in info.get(key, []) if len(n) > 3 and n.isalpha())
+    names -= {"marzo", "mayo", "march", "may"}  # also everyday words ("may", "march"); taken with a number below
+    alternatives = "|".join(sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"\b(?:{alternatives})\b|\b(?:march|may|marzo|mayo)\s+\d{{1,2}}\b|\b\d{{1,2}}\s+de\s+(?:marzo|mayo)\b|"
+        r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"
+    )
+
+
+def question_kind(question: str) -> str | None:
+    """The one kind of fact a question asks for, or None for an open question."""
+    folded = fold(question)
+    for kind in PRIORITY:
+        if any(re.search(cue, folded) for cue in QUESTION_CUES[kind]):
+            return kind
+    return None
+
+
+def _has_phone(sentence: str) -> bool:
+    return any(True for _ in phonenumbers.PhoneNumberMatcher(sentence, "US", leniency=phonenumbers.Leniency.POSSIBLE))
+
+
+def sentence_kinds(sentence: str) -> frozenset[str]:
+    """Every kind of fact a sentence holds."""
+    folded = fold(sentence)
+    kinds = set()
+    if _month_and_day_names().search(folded) or YEAR.search(sentence):
+        kinds.add("date")
+    if CLOCK.search(sentence):
+        kinds.add("hours")
+    if MONEY.search(sentence):
+        kinds.add("money")
+    if DURATION.search(sentence):
+        kinds.add("duration")
+    if EMAIL.search(sentence):
+        kinds.update(("email", "address"))
+    if _has_phone(sentence):
+        kinds.add("phone")
+    if STREET.search(sentence):
+        kinds.add("address")
+    if PERSON.search(sentence):
+        kinds.add("person")
+    if NUMBER.search(sentence):
+        kinds.add("number")
+    return frozenset(kinds)
+
+
+# What a sentence of each kind can answer: a deadline question is answered by a duration or a date.
+ANSWERED_BY: dict[str, frozenset[str]] = {
+    "hours": frozenset({"hours"}),
+    "phone": frozenset({"phone"}),
+    "email": frozenset({"email"}),
+    "address": frozenset({"address"}),
+    "money": frozenset({"money"}),
+    "duration": frozenset({"duration", "date"}),
+    "date": frozenset({"date"}),
+    "person": frozenset({"person"}),
+    "number": frozenset({"number", "money", "duration"}),
+}
+
+
+def answers_kind(kind: str | None, kinds: frozenset[str]) -> bool:
+    """Whether a sentence holding these kinds can answer a question asking for this kind."""
+    return kind is None or bool(ANSWERED_BY[kind] & kinds)

@@ -1,0 +1,154 @@
+"""Retrieval signals → numeric features: one row per candidate sentence, and one row per question for deciding
+whether the sources answer it at all. The features say how well a sentence matches a question, never what
+either is about, so a model fitted on some corpora can score another."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answer_types import answers_kind, sentence_kinds
+from bot.passages import in_context
+from bot.query import Query
+from bot.retrieve import Candidate, Snapshot
+from bot.text import terms
+
+SENTENCE_FEATURES = (
+    "dense",
+    "dense_gap",
+    "dense_top1",
+    "dense_top3",
+    "english_dense",
+    "english_gap",
+    "english_top1",
+    "english_scored",
+    "passage_top1",
+    "passage_in_hits",
+    "fused",
+    "lexical",
+    "coverage",
+    "coverage_same_language",
+    "context_coverage",
+    "coverage_gap",
+    "kind_asked",
+    "kind_match",
+    "kind_missing",
+    "publication",
+    "quote",
+    "words_log",
+    "cross_language",
+)
+QUESTION_FEATURES = (
+    "best",
+    "second",
+    "best_cosine",
+    "best_english_cosine",
+    "top_cosine",
+    "best_coverage",
+    "best_dense_gap_same",
+    "kind_asked",
+    "best_kind_match",
+    "unknown",
+    "cross_language",
+    "concepts_log",
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The candidates of one question with their feature rows, and the question's own coverage facts."""
+
+    candidates: list[Candidate]
+    rows: np.ndarray
+    coverage: list[float]
+    unknown: float
+
+
+def _coverage(stems: frozenset[str], query: Query, weights: Sequence[float], total: float) -> float:
+    concepts = query.concepts or query.context
+    return sum(w for c, w in zip(concepts, weights, strict=False) if c.stems & stems) / total
+
+
+def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snapshot) -> Features:
+    """One feature row per candidate sentence (columns in SENTENCE_FEATURES order)."""
+    concepts = query.concepts or query.context
+    weights = snap.concept_weights(concepts)
+    total = sum(weights) or 1.0
+    unknown = sum(w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems))
+    covers = []
+    rows = []
+    for cand in candidates:
+        unit = cand.unit
+        stems = unit.stems()
+        covers.append(_coverage(stems, query, weights, total))
+    best_cover = max(covers, default=0.0)
+    for cand, cover in zip(candidates, covers, strict=True):
+        unit = cand.unit
+        p = unit.passage
+        context = frozenset(terms(f"{in_context(p, unit.text)} {p.document}")) | unit.stems()
+        cross = float(p.language != query.language)
+        asked = query.asks is not None
+        match = asked and answers_kind(query.asks, sentence_kinds(unit.text))
+        # The multilingual model's view where it runs, else the English model's.
+        main = cand.multilingual if cand.multilingual.rank else cand.english
+        rows.append(
+            [
+                main.cosine,
+                min(main.gap, 5.0),
+                float(main.rank == 1),
+                float(0 < main.rank <= 3),
+                cand.english.cosine,
+                min(cand.english.gap, 5.0),
+                float(cand.english.rank == 1),
+                float(cand.english.rank > 0),
+                float(cand.passage_rank == 1),
+                float(cand.passage_rank > 0),
+                cand.fused,
+                cand.lexical,
+                cover,
+                cover * (1.0 - cross),
+                _coverage(context, query, weights, total),
+                best_cover - cover,
+                float(asked),
+                float(match),
+                float(asked and not match),
+                float(p.n == 0),
+                float(bool(unit.quote)),
+                math.log1p(len(unit.text.split())),
+                cross,
+            ]
+        )
+    matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
+    return Features(candidates=list(candidates), rows=matrix, coverage=covers, unknown=unknown / total)
+
+
+def question_features(query: Query, features: Features, probabilities: np.ndarray) -> np.ndarray:
+    """One row (QUESTION_FEATURES order) for deciding whether the sources answer the question."""
+    order = np.argsort(-probabilities) if len(probabilities) else np.array([], dtype=int)
+    best = float(probabilities[order[0]]) if len(order) else 0.0
+    second = float(probabilities[order[1]]) if len(order) > 1 else 0.0
+    rows = features.rows
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    top = order[:3]
+    same = [features.rows[i, col["dense_gap"]] for i in top if rows[i, col["cross_language"]] == 0]
+    cross = all(rows[i, col["cross_language"]] == 1 for i in top) if len(top) else False
+    cosine = [c.multilingual.cosine or c.english.cosine for c in features.candidates]
+    english = [c.english.cosine for c in features.candidates]
+    return np.array(
+        [
+            best,
+            second,
+            max(cosine, default=0.0),
+            max(english, default=0.0),
+            cosine[order[0]] if len(order) else 0.0,
+            max(features.coverage, default=0.0),
+            min(same) if same else 5.0,
+            float(query.asks is not None),
+            float(any(rows[i, col["kind_match"]] for i in top)),
+            features.unknown,
+            float(cross),
+            math.log1p(len(query.concepts or query.context)),
+        ],
+        dtype=np.float64,
+    )

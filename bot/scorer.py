@@ -1,0 +1,86 @@
+"""The fitted models that pick sentences and decide answerability: two logistic regressions over the features of
+bot/features.py, stored as plain numbers in JSON (fitted by `civicbot eval --suite all --fit`, on eval suites of
+several corpora; scored leave-one-suite-out)."""
+
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import CivicbotError
+from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES
+
+SCORER_PATH = Path(__file__).with_name("scorer.json")
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A logistic regression on standardized features: p = sigmoid(((x - mean) / scale) · coef + intercept)."""
+
+    names: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of each row."""
+        if rows.size == 0:
+            return np.zeros(len(rows))
+        z = ((rows - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Which sentences answer (sentence model), whether the question is answered at all (question model), and
+    the probability cut-offs for each, chosen on the data it was fitted on."""
+
+    sentence: LinearModel
+    question: LinearModel
+    answer_threshold: float = 0.5
+    select_threshold: float = 0.3
+    fitted_on: tuple[str, ...] = ()
+
+    @classmethod
+    def untrained(cls) -> "Scorer":
+        """A scorer with no weights (every probability 0.5): a placeholder while a real one is being fitted."""
+
+        def blank(names: tuple[str, ...]) -> LinearModel:
+            n = len(names)
+            return LinearModel(names=names, coef=(0.0,) * n, intercept=0.0, mean=(0.0,) * n, scale=(1.0,) * n)
+
+        return cls(sentence=blank(SENTENCE_FEATURES), question=blank(QUESTION_FEATURES), fitted_on=("untrained",))
+
+    def to_json(self) -> str:
+        """The scorer as JSON."""
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scorer":  # type: ignore[type-arg]
+        """Rebuild a scorer from its JSON form; refuses one fitted on other features."""
+        models = {}
+        for key, names in (("sentence", SENTENCE_FEATURES), ("question", QUESTION_FEATURES)):
+            raw = data[key]
+            model = LinearModel(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+            if model.names != names:
+                raise CivicbotError(f"the {key} model was fitted on other features; refit it (civicbot eval --fit)")
+            models[key] = model
+        return cls(
+            sentence=models["sentence"],
+            question=models["question"],
+            answer_threshold=float(data["answer_threshold"]),
+            select_threshold=float(data["select_threshold"]),
+            fitted_on=tuple(data.get("fitted_on", ())),
+        )
+
+
+@lru_cache(maxsize=4)
+def load_scorer(path: Path = SCORER_PATH) -> Scorer:
+    """The shipped (or a given) scorer."""
+    try:
+        return Scorer.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CivicbotError(f"{path}: the answer scorer cannot be read ({exc.__class__.__name__})") from exc

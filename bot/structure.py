@@ -1,0 +1,93 @@
+"""A document's Markdown body → text blocks with their headings as context (markdown-it-py, CommonMark).
+
+Headings are context for the blocks under them, never a block of their own; a paragraph that is bold from end to
+end (an FAQ's question) counts as a heading for the blocks that follow it. Bold, italics and links are reduced to
+their text. Each list item is its own block, with the paragraph that introduces the list ("Bring:") as context."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from bot.text import clean
+
+_PARSER = MarkdownIt("commonmark")
+CONTEXT_DEPTH = 2  # the innermost headings kept as context: "Deposits — How long does my landlord have?"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph or list item as plain text, with the headings (and list lead-in) it sits under."""
+
+    text: str
+    context: str = ""
+
+
+def plain_text(inline: Any) -> str:
+    """An inline token's text without Markdown marks: link and image text kept, addresses dropped."""
+    parts: list[str] = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return clean("".join(parts))
+
+
+def _is_bold_line(inline: Any) -> bool:
+    """A paragraph whose whole text is bold: used as a heading (an FAQ's question), not as an answer."""
+    kids = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+    return len(kids) >= 3 and kids[0].type == "strong_open" and kids[-1].type == "strong_close"
+
+
+def _context(headings: list[tuple[int, str]]) -> str:
+    """The innermost headings; a top-level heading (usually the document's title) only when it is the only one."""
+    inner = [h for h in headings if h[0] > 1] or headings
+    return " — ".join(h for _, h in inner[-CONTEXT_DEPTH:])
+
+
+def parse_blocks(body: str) -> list[Block]:
+    """The body's blocks in reading order, each with its heading context."""
+    tokens = _PARSER.parse(body)
+    headings: list[tuple[int, str]] = []  # (level, text); a bold line sits one level below the last real heading
+    heading_level = 0
+    blocks: list[Block] = []
+    lead_in = ""
+    list_depth = 0
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+            if list_depth == 0:
+                lead_in = ""
+        elif tok.type == "heading_open":
+            level = heading_level = int(tok.tag[1:])
+            text = plain_text(tokens[i + 1])
+            headings = [h for h in headings if h[0] < level] + ([(level, text)] if text else [])
+            lead_in = ""
+            i += 3
+            continue
+        elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            text = plain_text(tok)
+            if text and list_depth == 0 and _is_bold_line(tok):
+                level = heading_level + 1
+                headings = [h for h in headings if h[0] < level] + [(level, text.rstrip(":"))]
+                lead_in = ""
+            elif text:
+                context = _context(headings)
+                if list_depth and lead_in:
+                    context = f"{context} — {lead_in}" if context else lead_in
+                blocks.append(Block(text=text, context=context))
+                if list_depth == 0:
+                    lead_in = text if text.endswith(":") else ""
+        elif tok.type in ("html_block", "code_block", "fence"):
+            text = clean(tok.content)
+            if text:
+                blocks.append(Block(text=text, context=_context(headings)))
+        i += 1
+    return blocks

@@ -1,0 +1,190 @@
+"""Eval suites over several corpora (evals/suites/<name>/: corpus/, questions.jsonl, optional speakers.jsonl):
+load them, build each one's index, collect labelled (question, sentence) rows, and fit the answer scorer on some
+suites to score the others (leave-one-suite-out; suites that share a corpus are held out together)."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from bot.answer import Answerer
+from bot.config import Settings
+from bot.features import Features, question_features, sentence_features
+from bot.query import Query
+from bot.records import Passage
+from bot.scorer import LinearModel, Scorer
+
+SUITES = Path(__file__).resolve().parent / "suites"
+
+
+class Speaker(BaseModel):
+    """One sentence of reported speech and who said it (speakers.jsonl)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    doc: str
+    quote: str
+    speaker: str
+    aliases: list[str] = []
+
+
+@dataclass
+class Suite:
+    """One corpus with its questions and, where it reports speech, who said what."""
+
+    name: str
+    path: Path
+    questions: list  # list[evals.run.Question]
+    speakers: list[Speaker] = field(default_factory=list)
+
+    @property
+    def corpus(self) -> Path:
+        """The suite's corpus folder."""
+        return self.path / "corpus"
+
+    @property
+    def group(self) -> str:
+        """Suites with the same documents share a group: they are held out together."""
+        digest = hashlib.sha256()
+        for doc in sorted(self.corpus.glob("*.md")):
+            digest.update(doc.read_bytes())
+        return digest.hexdigest()[:12]
+
+
+def load_suite(path: Path) -> Suite:
+    """Read one suite folder; errors name the file and line."""
+    from evals.run import load_questions
+
+    speakers_file = path / "speakers.jsonl"
+    speakers = [
+        Speaker.model_validate(json.loads(line))
+        for line in (speakers_file.read_text(encoding="utf-8").splitlines() if speakers_file.is_file() else [])
+        if line.strip()
+    ]
+    return Suite(name=path.name, path=path, questions=load_questions(path / "questions.jsonl"), speakers=speakers)
+
+
+def find_suites(names: str, root: Path = SUITES) -> list[Suite]:
+    """The suites named ("all", or comma-separated names)."""
+    available = sorted(p for p in root.iterdir() if (p / "questions.jsonl").is_file())
+    wanted = [p for p in available if names == "all" or p.name in names.split(",")]
+    if not wanted:
+        raise ValueError(f"no eval suite named {names!r}; there are: {', '.join(p.name for p in available)}")
+    return [load_suite(p) for p in wanted]
+
+
+def resolve_gold(question, passages: Sequence[Passage]) -> set[str]:  # type: ignore[no-untyped-def]
+    """Gold passage ids: those given, and the passages holding each gold quote ("@header:<slug>": its details)."""
+    gold = set(question.gold)
+    for quote in question.gold_quotes:
+        if quote.startswith("@header:"):
+            gold.add(f"{quote.removeprefix('@header:')}#p0")
+            continue
+        found = [p.id for p in passages if quote in p.text]
+        if not found and any(quote in p.context for p in passages):
+            continue  # a heading (or a bold line used as one) is context, never an answer of its own
+        if not found:
+            raise ValueError(f"{question.id}: gold quote not found in any passage: {quote[:60]!r}")
+        gold.update(found)
+    return gold
+
+
+def suite_settings(suite: Suite, data_root: Path, hints: bool) -> Settings:
+    """Settings that point civicbot at a suite's corpus and a data folder of its own."""
+    return Settings(
+        corpus_dir=suite.corpus,
+        data_dir=data_root / suite.name,
+        referrals_file=suite.corpus / "referrals.yaml" if (suite.corpus / "referrals.yaml").is_file() else None,
+        hints=hints,
+    )
+
+
+@dataclass
+class Example:
+    """One question's candidate sentences, features and labels: what the scorer is fitted on."""
+
+    suite: str
+    group: str
+    query: Query
+    features: Features
+    labels: np.ndarray
+    answerable: bool
+
+
+def _label(features: Features, gold: set[str], required: Sequence[Sequence[str]]) -> np.ndarray:
+    """A candidate answers when it is in a gold passage and holds a required fact (any sentence of the gold
+    passage, when none of its sentences holds one)."""
+    labels = []
+    holds = {
+        c.unit.key: any(alt.lower() in c.unit.text.lower() for group in required for alt in group)
+        for c in features.candidates
+    }
+    gold_with_fact = {c.unit.passage.id for c in features.candidates if holds[c.unit.key]}
+    for c in features.candidates:
+        pid = c.unit.passage.id
+        labels.append(pid in gold and (holds[c.unit.key] or pid not in gold_with_fact))
+    return np.array(labels, dtype=bool)
+
+
+def examples(suite: Suite, answerer: Answerer, gold: dict[str, set[str]]) -> list[Example]:
+    """Labelled candidates for every question of a suite, as the answer path sees them."""
+    snap = answerer.retriever.current()
+    out = []
+    for q in suite.questions:
+        query = snap.analyze(q.question, tuple(q.history))
+        found = answerer.retriever.search(query, snapshot=snap)
+        features = sentence_features(query, found.candidates, snap)
+        labels = _label(features, gold[q.id], q.required) if q.answerable else np.zeros(len(found.candidates), bool)
+        out.append(Example(suite.name, suite.group, query, features, labels, q.answerable))
+    return out
+
+
+def _linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    # Balanced classes: a handful of answering sentences among many candidates must still count.
+    model = LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000).fit((x - mean) / scale, y)
+    return LinearModel(
+        names=names,
+        coef=tuple(float(c) for c in model.coef_[0]),
+        intercept=float(model.intercept_[0]),
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+    )
+
+
+def fit_scorer(train: Sequence[Example], fitted_on: Sequence[str]) -> Scorer:
+    """Fit the sentence model on labelled candidates, then the question model on its outputs; the answer
+    threshold is the probability that best balances answering the answerable and refusing the rest."""
+    from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES
+
+    rows = [e for e in train if len(e.labels)]
+    x = np.vstack([e.features.rows for e in rows])
+    y = np.concatenate([e.labels for e in rows])
+    sentence = _linear(x, y, SENTENCE_FEATURES)
+    qx = np.vstack([question_features(e.query, e.features, sentence.predict(e.features.rows)) for e in train])
+    qy = np.array([e.answerable for e in train])
+    question = _linear(qx, qy, QUESTION_FEATURES)
+    p = question.predict(qx)
+    threshold = _balanced_threshold(p, qy)
+    return Scorer(sentence=sentence, question=question, answer_threshold=threshold, fitted_on=tuple(fitted_on))
+
+
+def _balanced_threshold(p: np.ndarray, answerable: np.ndarray) -> float:
+    """The cut-off that maximizes the worse of (answerable answered, unanswerable refused); a tie goes to the
+    higher cut-off, since answering what the sources don't cover costs a resident more than a refusal."""
+    best, best_score = 0.5, -1.0
+    for t in np.linspace(0.05, 0.95, 91):
+        answered = (p >= t)[answerable].mean() if answerable.any() else 1.0
+        refused = (p < t)[~answerable].mean() if (~answerable).any() else 1.0
+        score = min(answered, refused) + 0.01 * (answered + refused)
+        if score >= best_score:
+            best, best_score = float(t), score
+    return round(best, 3)

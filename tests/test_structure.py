@@ -1,0 +1,71 @@
+"""Documents as structure, answer kinds, document names and safe attribution: each on its own, no model."""
+
+from bot.answer_types import answers_kind, question_kind, sentence_kinds
+from bot.attribution import DocumentSpeakers, units_of
+from bot.records import Passage
+from bot.structure import parse_blocks
+
+FAQ = """# Help Desk FAQ
+
+Intro paragraph with a [link](https://example.org) and *italics*.
+
+## Fees
+
+**Is the Help Desk free?**
+
+Yes. We never charge tenants.
+
+Bring the following:
+
+- your **lease**
+- a photo ID
+"""
+
+
+def test_headings_are_context_never_blocks_and_marks_never_reach_text() -> None:
+    blocks = parse_blocks(FAQ)
+    texts = [b.text for b in blocks]
+    assert texts[0] == "Intro paragraph with a link and italics."
+    assert "Is the Help Desk free?" not in texts and "Fees" not in texts
+    (answer,) = [b for b in blocks if b.text.startswith("Yes.")]
+    assert answer.context == "Fees — Is the Help Desk free?"
+    lease = next(b for b in blocks if "lease" in b.text)
+    assert lease.text == "your lease" and lease.context.endswith("Bring the following:")
+
+
+def test_question_kinds_in_english_and_spanish() -> None:
+    assert question_kind("when does it start") == "date"
+    assert question_kind("what time does the office open") == "hours"
+    assert question_kind("cuanto cuesta la multa") == "money"
+    assert question_kind("whats the phone number") == "phone"
+    assert question_kind("how long do I have to answer") == "duration"
+    assert question_kind("what does the order do") is None
+
+
+def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
+    assert {"phone", "hours"} <= sentence_kinds("Call (555) 284-7310, Monday from 9:00 a.m.")
+    assert "money" in sentence_kinds("The fine is $500.")
+    assert "duration" in sentence_kinds("Tenants have 30 days to respond.")
+    assert "date" in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
+    assert sentence_kinds("You may use the service.") == frozenset()
+    assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
+
+
+def _passage(n: int, text: str) -> Passage:
+    return Passage(
+        id=f"doc#p{n}", document="D", slug="doc", n=n, text=text, source="s", date="2026-01-01",
+        publisher="P", language="en", content_hash=str(n),
+    )
+
+
+def test_a_pronoun_is_attributed_only_when_certain() -> None:
+    passages = [
+        _passage(1, "Budget officer Tom Hale said the plan works."),
+        _passage(2, "Council Member Marcus Dell joined Hale on the vote. \u201cThe creek does not care,\u201d he said."),
+        _passage(3, "Hale said it again. He said the county cannot afford it."),
+    ]
+    speakers = DocumentSpeakers(passages)
+    second = units_of(passages[1], speakers)[1]
+    assert second.quote and second.speaker is None  # Dell and Hale both named just before: left unattributed
+    third = units_of(passages[2], speakers)[1]
+    assert third.speaker == "Hale"
