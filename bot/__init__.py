@@ -1,3 +1,3 @@
-"""civicbot: answers residents' questions about Baltimore's immigration order from cited sources."""
+"""civicbot: answers residents' questions about civic documents from cited sources, offline."""
 
 __version__ = "0.1.0"

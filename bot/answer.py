@@ -15,7 +15,8 @@ import numpy as np
 from bot.attribution import Unit, render
 from bot.errors import BadQuestion
 from bot.features import Features, question_features, sentence_features
-from bot.language import detect_language, message
+from bot.language import detect_language, language_name, message
+from bot.profile import Profile
 from bot.query import INJECTION, Concept, Query
 from bot.records import Answer, Citation
 from bot.referrals import Referrals
@@ -24,6 +25,11 @@ from bot.scorer import Scorer, load_scorer
 from bot.text import clean
 
 logger = logging.getLogger(__name__)
+
+# Kinds of fact that only a sentence holding one can give: no sentence without a clock time says when an office
+# opens, and none without a number is a phone number. (Other kinds are features the scorer weighs: "is it free?"
+# asks about money and is answered by "free of charge".)
+STRICT_KINDS = frozenset({"hours", "phone", "email"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class AnswerPolicy:
     max_question_chars: int = 1000
     # A further sentence must be at least this share as likely to answer as the best one.
     relative_select: float = 0.75
+    # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
+    # at my door" is not answered by a sentence about city property that shares the word "ICE").
+    personal_min_coverage: float = 0.6
 
 
 @dataclass
@@ -72,13 +81,14 @@ class Answerer:
         policy: AnswerPolicy | None = None,
         log_questions: bool = False,
         scorer: Scorer | None = None,
-        messages: dict[str, dict[str, str]] | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.retriever = retriever
         self.referrals = referrals
         self.policy = policy or AnswerPolicy()
         self.scorer = scorer or load_scorer()
-        self.messages = messages or {}
+        self.profile = profile or Profile()
+        self.messages = self.profile.messages()
         self.log_questions = log_questions
 
     def warm_up(self) -> None:
@@ -144,13 +154,16 @@ class Answerer:
             "coverage": round(max(features.coverage, default=0.0), 4),
         }
         selection = self._select(features, probabilities, query, snap)
-        if answerable < self.scorer.answer_threshold or not selection.units:
+        uncovered = query.legal_advice and signals["coverage"] < self.policy.personal_min_coverage
+        if answerable < self.scorer.threshold(query.legal_advice) or not selection.units or uncovered:
             if query.legal_advice:
                 head = f"{self.say(language, 'legal_advice')} {referral}"
                 return self._abstain(query, language, head, "legal_advice", signals)
             return self._abstain(query, language, self.say(language, "not_covered"), "out_of_scope", signals)
         body, citations = self._compose(selection, concepts, snap)
-        lead = self.say(language, "lead") if any(c.passage.language != language for c in citations) else ""
+        other = sorted({c.passage.language for c in citations} - {language})
+        names = " / ".join(language_name(lang, language) for lang in other)
+        lead = self.say(language, "lead", source_language=names) if other else ""
         # A resident's own case: what the sources say, then plainly that this is not advice, and where to turn.
         tail = f" {self.say(language, 'personal_note')} {referral}" if query.legal_advice else ""
         return Answer(
@@ -190,22 +203,23 @@ class Answerer:
             # An instruction planted in a document ("Ignore previous instructions…") is not a fact to repeat.
             and not INJECTION.search(features.candidates[i].unit.text)
         ]
+        if query.asks in STRICT_KINDS:
+            order = [i for i in order if query.answered_by(features.candidates[i].unit.text)]
         if not order:
             return _Selection()
         floor = self.policy.relative_select * probabilities[order[0]]
         chosen: list[Unit] = []
-        words = 0
+        picked = 0
         for i in order:
-            unit = features.candidates[i].unit
-            size = len(unit.text.split())
-            if len(chosen) >= self.policy.max_sentences or probabilities[i] < floor:
+            if picked >= self.policy.max_sentences or probabilities[i] < floor:
                 break
-            if chosen and words + size > self.policy.max_words:
+            # A sentence comes with the ones it cannot stand without; the whole block must fit the length limit.
+            with_block = self._with_context([*chosen, features.candidates[i].unit], snap)
+            if chosen and sum(len(u.text.split()) for u in with_block) > self.policy.max_words:
                 continue
-            chosen.append(unit)
-            words += size
+            chosen, picked = with_block, picked + 1
         scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
-        return _Selection(units=self._with_context(chosen, snap), scores=scores)
+        return _Selection(units=chosen, scores=scores)
 
     def _with_context(self, chosen: list[Unit], snap: Snapshot) -> list[Unit]:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim

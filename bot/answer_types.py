@@ -66,7 +66,9 @@ QUESTION_CUES: dict[str, tuple[str, ...]] = {
 PRIORITY = ("hours", "phone", "email", "duration", "money", "address", "date", "person", "number")
 
 MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:dollars?|d[oó]lares|cents?|centavos|pesos|euros?|USD)\b", re.I)
-CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?\s?m\.?|p\.?\s?m\.?)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmediod[ií]a\b", re.I)
+CLOCK = re.compile(
+    r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?\s?m\.?|p\.?\s?m\.?)|\b\d{1,2}:\d{2}\b|\bnoon\b|\bmediod[ií]a\b", re.I
+)
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 DURATION = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|"
@@ -118,8 +120,9 @@ def _has_phone(sentence: str) -> bool:
     return any(True for _ in phonenumbers.PhoneNumberMatcher(sentence, "US", leniency=phonenumbers.Leniency.POSSIBLE))
 
 
+@lru_cache(maxsize=65536)
 def sentence_kinds(sentence: str) -> frozenset[str]:
-    """Every kind of fact a sentence holds."""
+    """Every kind of fact a sentence holds (cached: the corpus's sentences recur in every answer)."""
     folded = fold(sentence)
     kinds = set()
     if _month_and_day_names().search(folded) or YEAR.search(sentence):

@@ -10,6 +10,10 @@ from bot.text import STOPWORDS, split_sentences, terms
 
 SPEECH = r"(?:said|says|warned|told|added|stated|noted|explained|argued|wrote|announced|claimed)"
 SPEAKER_BEFORE_VERB = re.compile(rf"\b([A-Z][a-z]+)\s+{SPEECH}\b")
+# A name used as a modifier ("White House spokeswoman") is not a person; one followed by a verb or a clause is.
+MODIFIER = re.compile(
+    r"\s+(?!(?:who|whose|and|or|of|in|on|at|to|for|from|with|has|had|was|is|will|would)\b)[a-z]+\b(?<!ed)(?<!s)"
+)
 QUOTE = re.compile(
     rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:\s+[A-Z][a-z]+)*)\s+(?P<verb>{SPEECH})(?P<rest>.*?)\s*\.?\s*$"
 )
@@ -78,7 +82,7 @@ class DocumentSpeakers:
                 if tok[0].isupper():
                     kept.insert(0, tok)
                 elif not lower_used and kept and i > 0 and before[i - 1][0].isupper():
-                    kept.insert(0, tok)  # a role between capitalized words: "White House spokeswoman Abigail"
+                    kept.insert(0, tok)  # a role between capitalized words: "City Hall spokeswoman Dana"
                     lower_used = True
                 else:
                     break
@@ -93,7 +97,11 @@ class DocumentSpeakers:
         for _, sentence in reversed(self.sentences[max(0, position - 1) : position + 1]):
             found = {name for name in self.surnames if re.search(rf"\b{name}\b", sentence)}
             # People named there who never speak by name elsewhere ("Council Member Marcus Dell") count too.
-            found |= {m.group(2) for m in FULL_NAME.finditer(sentence) if m.group(2) not in self.surnames}
+            found |= {
+                m.group(2)
+                for m in FULL_NAME.finditer(sentence)
+                if m.group(2) not in self.surnames and not MODIFIER.match(sentence, m.end())
+            }
             if found:
                 return found.pop() if len(found) == 1 else None
         return None

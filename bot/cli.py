@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from bot.answer import Answerer
 
 app = typer.Typer(
-    help="civicbot: answers about Baltimore's immigration order, from cited sources.", add_completion=False
+    help="civicbot: answers residents' questions from a corpus of civic documents, with cited sources.",
+    add_completion=False,
 )
 err = Console(stderr=True)
 

@@ -19,9 +19,11 @@ SENTENCE_FEATURES = (
     "dense_gap",
     "dense_top1",
     "dense_top3",
+    "dense_z",
     "english_dense",
     "english_gap",
     "english_top1",
+    "english_z",
     "english_scored",
     "passage_top1",
     "passage_in_hits",
@@ -45,6 +47,9 @@ QUESTION_FEATURES = (
     "best_cosine",
     "best_english_cosine",
     "top_cosine",
+    "best_z",
+    "best_english_z",
+    "top_z",
     "best_coverage",
     "best_dense_gap_same",
     "kind_asked",
@@ -52,6 +57,8 @@ QUESTION_FEATURES = (
     "unknown",
     "cross_language",
     "concepts_log",
+    "personal",
+    "personal_coverage",
 )
 
 
@@ -90,17 +97,21 @@ def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snaps
         cross = float(p.language != query.language)
         asked = query.asks is not None
         match = asked and answers_kind(query.asks, sentence_kinds(unit.text))
-        # The multilingual model's view where it runs, else the English model's.
+        # The multilingual model's view where it runs, else the English model's; where the English model does not
+        # apply (another language), its view is taken to be the multilingual one, so no feature marks the language.
         main = cand.multilingual if cand.multilingual.rank else cand.english
+        english = cand.english if cand.english.rank else main
         rows.append(
             [
                 main.cosine,
                 min(main.gap, 5.0),
                 float(main.rank == 1),
                 float(0 < main.rank <= 3),
-                cand.english.cosine,
-                min(cand.english.gap, 5.0),
-                float(cand.english.rank == 1),
+                main.z,
+                english.cosine,
+                min(english.gap, 5.0),
+                float(english.rank == 1),
+                english.z,
                 float(cand.english.rank > 0),
                 float(cand.passage_rank == 1),
                 float(cand.passage_rank > 0),
@@ -131,10 +142,13 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
     rows = features.rows
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     top = order[:3]
-    same = [features.rows[i, col["dense_gap"]] for i in top if rows[i, col["cross_language"]] == 0]
+    same = [rows[i, col["dense_gap"]] for i in top if rows[i, col["cross_language"]] == 0]
     cross = all(rows[i, col["cross_language"]] == 1 for i in top) if len(top) else False
-    cosine = [c.multilingual.cosine or c.english.cosine for c in features.candidates]
-    english = [c.english.cosine for c in features.candidates]
+
+    def column(name: str) -> list[float]:
+        return [float(v) for v in rows[:, col[name]]] if len(rows) else []
+
+    cosine, z, english, english_z = column("dense"), column("dense_z"), column("english_dense"), column("english_z")
     return np.array(
         [
             best,
@@ -142,6 +156,9 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             max(cosine, default=0.0),
             max(english, default=0.0),
             cosine[order[0]] if len(order) else 0.0,
+            max(z, default=0.0),
+            max(english_z, default=0.0),
+            z[order[0]] if len(order) else 0.0,
             max(features.coverage, default=0.0),
             min(same) if same else 5.0,
             float(query.asks is not None),
@@ -149,6 +166,8 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             features.unknown,
             float(cross),
             math.log1p(len(query.concepts or query.context)),
+            float(query.legal_advice),
+            float(query.legal_advice) * max(features.coverage, default=0.0),
         ],
         dtype=np.float64,
     )

@@ -12,7 +12,7 @@ ENGLISH_ONLY = STOPWORDS_EN - STOPWORDS_ES
 
 
 # lingua's confidences for English vs Spanish sum to 1; below this the text is too short or too mixed to trust
-# it ("ICE en Baltimore?" scores 0.65 English), and function words and Spanish marks decide instead.
+# it ("ICE en la ciudad?" can score as English), and function words and Spanish marks decide instead.
 CONFIDENT = 0.8
 
 
@@ -53,7 +53,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "legal_advice": "I can't give advice about an individual case, and the sources don't answer this.",
         "personal_note": "This is what the sources say, not advice about your own case.",
         "sources_say": "What the sources do say:",
-        "lead": "The sources are in another language. This is what they say:",
+        "lead": "The sources are in {source_language}. This is what they say:",
         "empty": "Please type a question.",
         "too_long": "That question is too long ({n} characters); please keep it under {limit}.",
         "not_text": "That input isn't readable text; please type your question.",
@@ -67,7 +67,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "legal_advice": "No puedo dar consejos sobre casos individuales, y las fuentes no responden a esto.",
         "personal_note": "Esto es lo que dicen las fuentes, no un consejo sobre su caso.",
         "sources_say": "Lo que sí dicen las fuentes:",
-        "lead": "Las fuentes están en otro idioma. Esto es lo que dicen:",
+        "lead": "Las fuentes están en {source_language}. Esto es lo que dicen:",
         "empty": "Por favor, escriba una pregunta.",
         "too_long": "La pregunta es demasiado larga ({n} caracteres); por favor, use menos de {limit}.",
         "not_text": "No puedo leer ese texto; por favor, escriba su pregunta.",
@@ -75,6 +75,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "publicó el documento. civicbot da información general de sus fuentes, no asesoría legal.",
     },
 }
+
+
+LANGUAGE_NAMES = {"en": {"en": "English", "es": "Spanish"}, "es": {"en": "inglés", "es": "español"}}
+
+
+def language_name(language: str, in_language: str) -> str:
+    """A language's name, in a language ("inglés" for "en" in "es")."""
+    return LANGUAGE_NAMES.get(in_language, LANGUAGE_NAMES["en"]).get(language, language)
 
 
 def message(language: str, key: str, **values: object) -> str:

@@ -40,8 +40,8 @@ PERSONAL = re.compile(
 ADVICE_ASK = re.compile(
     r"\b(?:should (?:i|we)|do (?:i|we) (?:have|need)|what (?:do|can|should) (?:i|we)|can (?:i|we|they)|"
     r"am i|will (?:i|we|they)|must (?:i|we)|is it safe|help me|what happens (?:to|if)|qu[eé] (?:hago|hacemos|debo)|"
-    r"debo|tengo que|puedo|me pueden|qu[eé] pasa si)\b|"
-    r"\b(?:can|could|will|would|should|what|how)\b",
+    r"debo|tengo que|puedo|me pueden|qu[eé] pasa si|can (?:he|she|my|the)|will (?:he|she|my|the)|"
+    r"is (?:he|she|my)|does (?:he|she|my)|do they|are they|have to|need to)\b",
     re.IGNORECASE,
 )
 FOLLOW_UP_START = re.compile(
@@ -161,13 +161,17 @@ class QueryAnalyzer:
         if follow_up:
             previous = clean(history[-1])
             context = tuple(c for c in self._concepts(previous, detect_language(previous)) if c not in concepts)
-            search_text = f"{core} ({previous})"
+            # "what about the police?" is about the police, and is searched for as it is (the earlier question's
+            # subject still counts as context); "and when was that?" names nothing of its own, so it is read with
+            # the earlier question.
+            own = [c for c in concepts if c.word not in ANAPHORA]
+            search_text = core if own else f"{core} ({previous})"
         expansions = sorted({t for c in concepts for t in c.targets})
         if expansions:
             search_text = f"{search_text} ({', '.join(expansions)})"
         # A resident asking about their own (or a relative's) situation: answered only from what the sources say,
         # never with advice; refused with a referral when the sources don't answer it.
-        legal = bool(PERSONAL.search(core) and (ADVICE_ASK.search(core) or "?" in core))
+        legal = bool(PERSONAL.search(core) and ADVICE_ASK.search(core))
         return Query(
             text=text,
             search_text=search_text,

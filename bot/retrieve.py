@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import Embeddings
@@ -41,9 +40,10 @@ class Similarity:
     cosine: float
     rank: int  # among the sentences this model scored, from 1
     gap: float  # below the best sentence, in units of the model's spread over the corpus (0 for the best)
+    z: float  # standard scores above the corpus mean: how much the sentence stands out for this question
 
 
-NO_SIMILARITY = Similarity(cosine=0.0, rank=0, gap=5.0)
+NO_SIMILARITY = Similarity(cosine=0.0, rank=0, gap=5.0, z=0.0)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Snapshot:
         self.row = {u.key: i for i, u in enumerate(self.sentences)}
         self.matrix = _matrix(self.sentences, vectors[0], embed[0])
         self.matrix_multilingual = (
-            _matrix(self.sentences, vectors[1], embed[1]) if vectors[1] is not None or embed[1] else None
+            _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None
         )
         self.names = _document_names(passages)
 
@@ -139,10 +139,14 @@ class Snapshot:
         when it names none of them, or all."""
         stems = {s for c in query.concepts for s in c.stems}
         found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
-        if not found or len(found) == len(self.names):
+        if not found and query.follow_up:  # "and their office?" names the city the previous question named
+            stems = {s for c in query.context for s in c.stems}
+            found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
+        if not found:
             return None
         best = max(found.values())
-        return frozenset(slug for slug, n in found.items() if n == best)
+        named = frozenset(slug for slug, n in found.items() if n == best)
+        return None if len(named) == len(self.names) else named
 
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
         """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
@@ -355,8 +359,11 @@ class HybridRetriever:
             ordered = rows[np.argsort(-sims[rows])]
             best, middle = float(sims[ordered[0]]), float(np.median(sims[rows]))
             spread = max(best - middle, 1e-3)
+            mean, std = float(sims[rows].mean()), max(float(sims[rows].std()), 1e-3)
             out[key] = {
-                int(row): Similarity(float(sims[row]), rank, (best - float(sims[row])) / spread)
+                int(row): Similarity(
+                    float(sims[row]), rank, (best - float(sims[row])) / spread, (float(sims[row]) - mean) / std
+                )
                 for rank, row in enumerate(ordered, start=1)
             }
         return out
@@ -396,7 +403,7 @@ def _spread(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:
     """Each passage's stems plus those of the people who speak in it, as the document introduces them: a quote
-    that ends "Jackson said" is found by "what did the White House say"."""
+    that ends "Lee said" is found by "what did the county's spokesperson say"."""
     by_slug: dict[str, list[Passage]] = {}
     for p in passages:
         by_slug.setdefault(p.slug, []).append(p)
@@ -424,15 +431,19 @@ def _matrix(units: Sequence[Unit], stored: dict[str, list[float]], embed: Embed 
 
 def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
     """Per document, the stems of the names it uses (capitalized inside a sentence, or in its title and publisher)
-    that not every document uses: what a question can single a document out by."""
+    that no other document uses at all: what a question can single a document out by."""
     names: dict[str, set[str]] = {}
+    used: dict[str, set[str]] = {}
     for p in passages:
         found = names.setdefault(p.slug, set())
         for sentence in split_sentences(p.text):
             found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
         found.update(terms(f"{p.document} {p.publisher}"))
-    shared = set.intersection(*names.values()) if names else set()
-    return {slug: frozenset(found - shared) for slug, found in names.items()}
+        used.setdefault(p.slug, set()).update(terms(f"{p.text} {p.document} {p.publisher}"))
+    return {
+        slug: frozenset(found - set().union(*(u for other, u in used.items() if other != slug)))
+        for slug, found in names.items()
+    }
 
 
 class PassageRetriever(BaseRetriever):

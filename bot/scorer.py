@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,13 @@ class Scorer:
     answer_threshold: float = 0.5
     select_threshold: float = 0.3
     fitted_on: tuple[str, ...] = ()
+    # A question about the resident's own situation is answered only on firmer evidence: a wrong answer there is
+    # taken as advice.
+    personal_threshold: float = 0.5
+
+    def threshold(self, personal: bool) -> float:
+        """The answer probability a question needs to be answered."""
+        return self.personal_threshold if personal else self.answer_threshold
 
     @classmethod
     def untrained(cls) -> "Scorer":
@@ -59,12 +67,18 @@ class Scorer:
         return json.dumps(asdict(self), indent=1)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Scorer":  # type: ignore[type-arg]
+    def from_dict(cls, data: dict[str, Any]) -> "Scorer":
         """Rebuild a scorer from its JSON form; refuses one fitted on other features."""
         models = {}
         for key, names in (("sentence", SENTENCE_FEATURES), ("question", QUESTION_FEATURES)):
             raw = data[key]
-            model = LinearModel(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+            model = LinearModel(
+                names=tuple(raw["names"]),
+                coef=tuple(float(v) for v in raw["coef"]),
+                intercept=float(raw["intercept"]),
+                mean=tuple(float(v) for v in raw["mean"]),
+                scale=tuple(float(v) for v in raw["scale"]),
+            )
             if model.names != names:
                 raise CivicbotError(f"the {key} model was fitted on other features; refit it (civicbot eval --fit)")
             models[key] = model
@@ -74,6 +88,7 @@ class Scorer:
             answer_threshold=float(data["answer_threshold"]),
             select_threshold=float(data["select_threshold"]),
             fitted_on=tuple(data.get("fitted_on", ())),
+            personal_threshold=float(data.get("personal_threshold", data["answer_threshold"])),
         )
 
 

@@ -10,10 +10,10 @@ from bot.config import Settings
 from bot.corpus import load_corpus
 from bot.embeddings import get_embeddings, get_multilingual_embeddings, model_id, multilingual_model_id
 from bot.errors import IndexUnavailable
-from bot.language import MESSAGES, message
 from bot.index import PassageIndex, Progress, SyncReport, forget_stores, open_client, publish
+from bot.language import MESSAGES, message
 from bot.passages import sentence_records, split_corpus
-from bot.profile import load_profile
+from bot.profile import Profile, load_profile
 from bot.query import load_lexicon
 from bot.records import Passage
 from bot.referrals import Referrals, load_referrals
@@ -81,8 +81,7 @@ def ingest(settings: Settings, rebuild: bool = False, progress: Progress | None 
     client = open_client(settings)
     indexes = open_indexes(settings, client)
     staged = [
-        index.stage(indexes.records(index, passages), rebuild=rebuild, progress=progress)
-        for index in indexes.present()
+        index.stage(indexes.records(index, passages), rebuild=rebuild, progress=progress) for index in indexes.present()
     ]
     publish(client, staged)
     return staged[0].report
@@ -124,8 +123,8 @@ def ensure_index(settings: Settings, notify: Notify = logger.warning) -> Passage
     return ensure_indexes(settings, notify).passages
 
 
-def corpus_referrals(settings: Settings) -> tuple[Referrals, dict[str, dict[str, str]]]:
-    """The corpus's referral text and civicbot's sentences that name what it covers (from its profile)."""
+def corpus_profile(settings: Settings) -> tuple[Referrals, Profile]:
+    """The corpus's referral text and its profile (what it covers, example questions)."""
     documents = load_corpus(settings.corpus_dir)
     profile = load_profile(settings.corpus_dir / "profile.yaml", documents)
     if settings.referrals_path.is_file():
@@ -133,7 +132,7 @@ def corpus_referrals(settings: Settings) -> tuple[Referrals, dict[str, dict[str,
     else:
         default = {lang: message(lang, "referral") for lang in MESSAGES}
         referrals = Referrals(text={**default, **profile.referral})
-    return referrals, profile.messages()
+    return referrals, profile
 
 
 def build_answerer(
@@ -143,7 +142,7 @@ def build_answerer(
     if repair:
         recover_store(settings, notify)
     indexes = ensure_indexes(settings, notify)
-    referrals, messages = corpus_referrals(settings)
+    referrals, profile = corpus_profile(settings)
     lexicon = load_lexicon(settings.corpus_dir / "hints.yaml") if settings.hints else {}
     answerer = Answerer(
         HybridRetriever(
@@ -160,7 +159,7 @@ def build_answerer(
         AnswerPolicy(max_sentences=settings.max_answer_sentences, max_question_chars=settings.max_question_chars),
         log_questions=settings.log_questions,
         scorer=scorer,
-        messages=messages,
+        profile=profile,
     )
     answerer.warm_up()
     return answerer

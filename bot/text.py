@@ -55,7 +55,7 @@ def fold(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Folded word tokens of a text, keeping numbers like '1300%'."""
+    """Folded word tokens of a text, keeping numbers like '15%'."""
     return [fold(w) for w in WORD.findall(text)]
 
 

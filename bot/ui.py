@@ -18,44 +18,29 @@ logger = logging.getLogger(__name__)
 UI_TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "header": """# civicbot
-Questions about **Baltimore's executive order on immigration enforcement** (signed by Mayor Brandon Scott, March 2026),
-answered only from the listed news source. Every sentence has a numbered source you can open and read.
+Questions about **{covers}**, answered only from the listed sources. Every sentence has a numbered source you can
+open and read.
 
-civicbot does **not** give legal advice or answer questions about individual cases. If you need help with your own
-situation, talk to an immigration lawyer or a legal-aid organization you trust.
+civicbot does **not** give legal advice or answer questions about individual cases. {referral}
 """,
         "chat": "civicbot answers",
         "question": "Your question",
-        "placeholder": "Ask about the order, e.g. Can ICE use city buildings?",
+        "placeholder": "Ask a question, e.g. {example}",
         "ask": "Ask",
         "examples": "Try a question",
-        "examples_list": [
-            "Can ICE use city buildings?",
-            "Will Baltimore police help ICE?",
-            "Do city lawyers charge for immigration cases?",
-            "What did the White House say about the order?",
-        ],
     },
     "es": {
         "header": """# civicbot
-Preguntas sobre la **orden ejecutiva de Baltimore sobre la aplicación de las leyes de inmigración** (firmada por el
-alcalde Brandon Scott, marzo de 2026), respondidas solo con la fuente de noticias indicada, que está en inglés. Cada
-frase tiene una fuente numerada que puede abrir y leer.
+Preguntas sobre **{covers}**, respondidas solo con las fuentes indicadas. Cada frase tiene una fuente numerada que
+puede abrir y leer.
 
-civicbot **no** da asesoría legal ni responde preguntas sobre casos individuales. Si necesita ayuda con su situación,
-hable con un abogado de inmigración o una organización de ayuda legal de confianza.
+civicbot **no** da asesoría legal ni responde preguntas sobre casos individuales. {referral}
 """,
         "chat": "Respuestas de civicbot",
         "question": "Su pregunta",
-        "placeholder": "Pregunte sobre la orden, p. ej. ¿Puede ICE usar edificios de la ciudad?",
+        "placeholder": "Haga una pregunta, p. ej. {example}",
         "ask": "Preguntar",
         "examples": "Pruebe una pregunta",
-        "examples_list": [
-            "¿Puede ICE usar edificios de la ciudad?",
-            "¿La policía de Baltimore va a ayudar a ICE?",
-            "¿Los abogados de la ciudad cobran?",
-            "¿Qué dijo la Casa Blanca sobre la orden?",
-        ],
     },
 }
 LANGUAGES = [("English", "en"), ("Español", "es")]
@@ -75,8 +60,16 @@ mark { background: #fde68a; color: inherit; }
 HEAD = "<script>document.documentElement.setAttribute('lang', 'en');</script>"
 
 
-def _texts(lang: str) -> dict[str, Any]:
-    return UI_TEXT.get(lang, UI_TEXT["en"])
+def page_texts(answerer: Answerer, lang: str) -> dict[str, Any]:
+    """The page's words in a language, with what the corpus covers and its example questions from its profile."""
+    profile = answerer.profile
+    t = dict(UI_TEXT.get(lang, UI_TEXT["en"]))
+    covers = profile.covers.get(lang) or profile.covers.get("en") or "the listed documents"
+    examples = profile.examples.get(lang) or profile.examples.get("en") or []
+    t["header"] = t["header"].format(covers=covers.strip().rstrip("."), referral=answerer.referrals.for_language(lang))
+    t["placeholder"] = t["placeholder"].format(example=examples[0]) if examples else t["question"]
+    t["examples_list"] = examples
+    return t
 
 
 def message_for(lang: str, exc: BadQuestion) -> str:
@@ -109,7 +102,7 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
         return "", chat, answers, [*questions, answer.question], lang
 
     def switch_language(lang: str) -> tuple[Any, ...]:
-        t = _texts(lang)
+        t = page_texts(answerer, lang)
         return (
             gr.Markdown(t["header"]),
             gr.Chatbot(label=t["chat"]),
@@ -132,8 +125,8 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
         except BadQuestion as exc:
             return answerer.refusal(question if isinstance(question, str) else "", str(exc)).to_dict()
 
-    t = _texts("en")
-    with gr.Blocks(title="civicbot — Baltimore immigration order") as app:
+    t = page_texts(answerer, "en")
+    with gr.Blocks(title="civicbot") as app:
         lang = gr.Radio(LANGUAGES, value="en", label="Language / Idioma")
         header = gr.Markdown(t["header"])
         chatbot = gr.Chatbot(
@@ -154,7 +147,7 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
                 autofocus=True,
             )
             send = gr.Button(t["ask"], variant="primary", scale=1, min_width=110)
-        examples = gr.Examples(t["examples_list"], inputs=box, label=t["examples"])
+        examples = gr.Examples(t["examples_list"] or [[""]], inputs=box, label=t["examples"])
         for trigger in (box.submit, send.click):
             trigger(
                 respond,

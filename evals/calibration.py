@@ -1,6 +1,6 @@
-"""Abstention as a calibrated decision: split the questions, sweep the threshold on the scorer's answer probability, pick it on one half and
-judge it on the other. A question abstains when it is refused outright (legal advice, injection, bad input) or when
-the share of its concepts the chosen sentences cover is below the threshold."""
+"""Abstention as a calibrated decision: split the questions, sweep the threshold on the scorer's answer
+probability, pick it on one half and judge it on the other. A question abstains when it is refused outright
+(injection, bad input) or when its answer probability is below the threshold."""
 
 import hashlib
 from collections.abc import Sequence

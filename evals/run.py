@@ -15,7 +15,7 @@ from rich.progress import track
 
 from bot.answer import Answerer
 from bot.config import Settings
-from bot.language import message
+from bot.language import language_name, message
 from evals import metrics as m
 from evals.calibration import calibrate
 from evals.report import compare, markdown_report, write_reports
@@ -118,9 +118,12 @@ def score(q: Question, answerer: Answerer, gold: set[str] | None = None, speaker
 
 
 def _is_claim(sentence: str, answer: Any) -> bool:
-    """civicbot's own framing (the lead-in it puts before quoted evidence) is not a claim that needs a citation."""
-    lead = message(answer.language, "lead")
-    return bool(m.MARKER.search(sentence)) or not (lead and sentence.strip() in lead)
+    """civicbot's own framing (the lead-in before quoted evidence, the note on a personal question, the referral)
+    is not a claim that needs a citation."""
+    names = [language_name(lang, answer.language) for lang in ("en", "es")]
+    framing = [message(answer.language, "lead", source_language=n) for n in names]
+    framing += [message(answer.language, "personal_note"), answer.referral]
+    return bool(m.MARKER.search(sentence)) or not any(sentence.strip() in f for f in framing if f)
 
 
 def summarize(rows: list[dict[str, Any]], gated: set[str]) -> dict[str, Any]:
@@ -261,7 +264,9 @@ def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, 
     held_rows: list[dict[str, Any]] = []
     for suite in track(suites, description="suites", transient=True):
         answerer = answerers[suite.name]
-        held = fit_scorer([e for e in pool if e.group != suite.group], [s.name for s in everything if s.group != suite.group])
+        held = fit_scorer(
+            [e for e in pool if e.group != suite.group], [s.name for s in everything if s.group != suite.group]
+        )
         figures = {}
         for mode, scorer in (("fitted", fitted), ("held_out", held)):
             answerer.scorer = scorer

@@ -173,8 +173,17 @@ def fit_scorer(train: Sequence[Example], fitted_on: Sequence[str]) -> Scorer:
     qy = np.array([e.answerable for e in train])
     question = _linear(qx, qy, QUESTION_FEATURES)
     p = question.predict(qx)
-    threshold = _balanced_threshold(p, qy)
-    return Scorer(sentence=sentence, question=question, answer_threshold=threshold, fitted_on=tuple(fitted_on))
+    personal = np.array([e.query.legal_advice for e in train])
+    threshold = _balanced_threshold(p[~personal], qy[~personal])
+    # Never lower for a resident's own case than for a general question: there a wrong answer reads as advice.
+    own_case = max(threshold, _balanced_threshold(p[personal], qy[personal])) if personal.sum() >= 10 else threshold
+    return Scorer(
+        sentence=sentence,
+        question=question,
+        answer_threshold=threshold,
+        personal_threshold=own_case,
+        fitted_on=tuple(fitted_on),
+    )
 
 
 def _balanced_threshold(p: np.ndarray, answerable: np.ndarray) -> float:

@@ -34,7 +34,9 @@ def test_the_article_has_its_header_and_paragraphs() -> None:
     assert len(doc.paragraphs) == 12
 
 
-@pytest.mark.skipif(not list(SEED.glob("*.txt")), reason="the shared seed article (../shared/seed) is not beside this clone")
+@pytest.mark.skipif(
+    not list(SEED.glob("*.txt")), reason="the shared seed article (../shared/seed) is not beside this clone"
+)
 def test_seed_article_is_in_the_corpus_verbatim() -> None:
     (doc,) = [d for d in load_corpus(CORPUS) if d.slug == ARTICLE]
     seed_text = " ".join(next(SEED.glob("*.txt")).read_text(encoding="utf-8").split())
@@ -84,7 +86,7 @@ def test_passage_zero_cites_the_publication_details() -> None:
     (doc,) = [d for d in load_corpus(CORPUS) if d.slug == ARTICLE]
     details = split_document(doc)[0]
     assert details.id == f"{ARTICLE}#p0"
-    assert details.text.startswith("WYPR published this article") and "March 5, 2026" in details.text
+    assert details.text.startswith("WYPR published “") and "March 5, 2026" in details.text
     assert doc.title in details.text
 
 

@@ -93,8 +93,11 @@ def test_without_the_multilingual_model_civicbot_starts_says_so_once_and_answers
         said = [r for r in caplog.records if "Spanish retrieval is unavailable" in r.getMessage()]
         assert len(said) == 1
         assert fallback.retriever.multilingual is None
+        # Degraded, not broken: a Spanish question still gets a Spanish-framed, cited answer from the English model
+        # (which of the article's paragraphs it leads with is the multilingual model's job, tested above).
         answer = fallback.ask("¿Puede la policía ayudar a ICE?")
-        assert answer.language == "es" and not answer.abstained and answer.citations[0].passage.n == 6
+        assert answer.language == "es" and not answer.abstained and answer.citations
+        assert answer.text.startswith("Las fuentes están en inglés")
         assert not fallback.ask("Can ICE use city-owned property?").abstained
     finally:
         embeddings.get_multilingual_embeddings.cache_clear()

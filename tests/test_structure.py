@@ -53,15 +53,25 @@ def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
 
 def _passage(n: int, text: str) -> Passage:
     return Passage(
-        id=f"doc#p{n}", document="D", slug="doc", n=n, text=text, source="s", date="2026-01-01",
-        publisher="P", language="en", content_hash=str(n),
+        id=f"doc#p{n}",
+        document="D",
+        slug="doc",
+        n=n,
+        text=text,
+        source="s",
+        date="2026-01-01",
+        publisher="P",
+        language="en",
+        content_hash=str(n),
     )
 
 
 def test_a_pronoun_is_attributed_only_when_certain() -> None:
     passages = [
         _passage(1, "Budget officer Tom Hale said the plan works."),
-        _passage(2, "Council Member Marcus Dell joined Hale on the vote. \u201cThe creek does not care,\u201d he said."),
+        _passage(
+            2, "Council Member Marcus Dell joined Hale on the vote. \u201cThe creek does not care,\u201d he said."
+        ),
         _passage(3, "Hale said it again. He said the county cannot afford it."),
     ]
     speakers = DocumentSpeakers(passages)

@@ -1,0 +1,94 @@
+"""The fitted scorer, document names and the eval's speaker check, each on its own: no model, no index."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from bot.errors import CivicbotError
+from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features
+from bot.records import Passage
+from bot.retrieve import Snapshot
+from bot.scorer import Scorer, load_scorer
+from evals import metrics as m
+from evals.suites import Example, fit_scorer
+
+
+def test_the_shipped_scorer_loads_and_round_trips() -> None:
+    shipped = load_scorer()
+    assert shipped.sentence.names == SENTENCE_FEATURES and shipped.question.names == QUESTION_FEATURES
+    again = Scorer.from_dict(json.loads(shipped.to_json()))
+    rows = np.random.default_rng(0).normal(size=(5, len(SENTENCE_FEATURES)))
+    assert np.allclose(again.sentence.predict(rows), shipped.sentence.predict(rows))
+    assert shipped.personal_threshold >= shipped.answer_threshold
+
+
+def test_a_scorer_fitted_on_other_features_is_refused() -> None:
+    data = json.loads(load_scorer().to_json())
+    data["sentence"]["names"] = ["something", "else"]
+    with pytest.raises(CivicbotError, match="other features"):
+        Scorer.from_dict(data)
+
+
+def _example(rng: np.random.Generator, answerable: bool) -> Example:
+    rows = rng.normal(size=(6, len(SENTENCE_FEATURES)))
+    labels = np.zeros(6, dtype=bool)
+    if answerable:
+        rows[0, 0] += 4.0  # one sentence stands out on the first feature, and it is the answer
+        labels[0] = True
+    features = Features(candidates=[], rows=rows, coverage=[0.5] * 6, unknown=0.0)
+    query = SimpleNamespace(legal_advice=False, asks=None, concepts=(1,), context=())
+    return Example("s", "g", query, features, labels, answerable)  # type: ignore[arg-type]
+
+
+def test_fitting_learns_which_sentences_answer_and_when_to_abstain() -> None:
+    rng = np.random.default_rng(1)
+    train = [_example(rng, i % 2 == 0) for i in range(80)]
+    scorer = fit_scorer(train, ["synthetic"])
+    test = [_example(rng, i % 2 == 0) for i in range(20)]
+    for e in test:
+        p = scorer.sentence.predict(e.features.rows)
+        if e.answerable:
+            assert int(np.argmax(p)) == 0
+    assert scorer.sentence.coef[0] > 0 and 0.05 <= scorer.answer_threshold <= 0.95
+
+
+def _passage(slug: str, n: int, text: str) -> Passage:
+    return Passage(
+        id=f"{slug}#p{n}",
+        document=f"{slug.title()} notice",
+        slug=slug,
+        n=n,
+        text=text,
+        source="s",
+        date="2026-01-01",
+        publisher="City",
+        language="en",
+        content_hash=f"{slug}{n}",
+    )
+
+
+def test_a_question_naming_one_city_singles_out_its_document() -> None:
+    snap = Snapshot(
+        [
+            _passage("ashford", 1, "The fine in Ashford is $200, Mayor Lena Ortiz said."),
+            _passage("brookvale", 1, "The fine in Brookvale is $300, said Mayor Theo Park."),
+        ],
+        versions=(None, None, None, None),
+    )
+    assert snap.named_documents(snap.analyze("how much is the fine in ashford")) == {"ashford"}
+    assert snap.named_documents(snap.analyze("what did mayor park say")) == {"brookvale"}
+    assert snap.named_documents(snap.analyze("how much is the fine")) is None
+
+
+def test_the_speaker_check_catches_a_name_civicbot_added() -> None:
+    speakers = [
+        SimpleNamespace(quote="the county cannot afford a new jail", speaker="Tom Hale", aliases=["Hale"]),
+        SimpleNamespace(quote="we will build it anyway", speaker="Dana Ruiz", aliases=["Ruiz"]),
+    ]
+    source = ["Ruiz spoke first. He said the county cannot afford a new jail this year."]
+    wrong = "Ruiz said the county cannot afford a new jail this year [1]."
+    right = "He said the county cannot afford a new jail this year [1]."
+    assert m.wrong_speakers(wrong, source, speakers) == ["Tom Hale → Ruiz"]
+    assert m.wrong_speakers(right, source, speakers) == []
