@@ -40,6 +40,8 @@ SENTENCE_FEATURES = (
     "quote",
     "words_log",
     "cross_language",
+    "z_times_coverage",
+    "english_z_times_coverage",
 )
 QUESTION_FEATURES = (
     "best",
@@ -81,6 +83,11 @@ def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snaps
     """One feature row per candidate sentence (columns in SENTENCE_FEATURES order)."""
     concepts = query.concepts or query.context
     weights = snap.concept_weights(concepts)
+    if snap.named_documents(query) is not None:
+        # The name that singled out a document ("in Harwick") already chose it; within it, the name says nothing
+        # about which sentence answers.
+        names = frozenset().union(*snap.names.values())
+        weights = [0.0 if c.stems & names else w for c, w in zip(concepts, weights, strict=True)]
     total = sum(weights) or 1.0
     unknown = sum(w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems))
     covers = []
@@ -128,6 +135,8 @@ def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snaps
                 float(bool(unit.quote)),
                 math.log1p(len(unit.text.split())),
                 cross,
+                main.z * cover,
+                english.z * cover,
             ]
         )
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))

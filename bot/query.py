@@ -44,6 +44,7 @@ ADVICE_ASK = re.compile(
     r"is (?:he|she|my)|does (?:he|she|my)|do they|are they|have to|need to)\b",
     re.IGNORECASE,
 )
+TAG = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")
 FOLLOW_UP_START = re.compile(
     r"^\s*(?:¿\s*)?(?:and|also|what about|how about|what if|and what about|same for|y|y qu[eé] (?:hay )?de|"
     r"qu[eé] hay de|tambi[eé]n)\b",
@@ -152,7 +153,8 @@ class QueryAnalyzer:
         injection = len(kept) < len(sentences) or bool(INJECTION.search(text))
         if injection:
             kept = [s for s in kept if not DICTATION.match(s)]
-        core = " ".join(kept)
+        # Markup in a question ("<img src=x …>") is not part of what it asks.
+        core = " ".join(TAG.sub(" ", s) for s in kept)
         language = detect_language(text)
         concepts = self._concepts(core, language)
         follow_up = bool(history) and self._is_follow_up(core, concepts)

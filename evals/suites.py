@@ -150,7 +150,7 @@ def _linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LinearModel
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     # Balanced classes: a handful of answering sentences among many candidates must still count.
-    model = LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=0.05, class_weight="balanced", max_iter=3000).fit((x - mean) / scale, y)
     return LinearModel(
         names=names,
         coef=tuple(float(c) for c in model.coef_[0]),
