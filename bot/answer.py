@@ -40,7 +40,7 @@ class AnswerPolicy:
     max_words: int = 75
     max_question_chars: int = 1000
     # A further sentence must be at least this share as likely to answer as the best one.
-    relative_select: float = 0.75
+    relative_select: float = 0.8
     # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
     # at my door" is not answered by a sentence about city property that shares the word "ICE").
     personal_min_coverage: float = 0.6
