@@ -86,7 +86,7 @@ def main() -> None:
         "--check", action="store_true", help="exit 1 on any failed or empty answer, or a re-ingest that did not switch"
     )
     args = ap.parse_args()
-    questions = [q.question for q in load_questions(HERE / "questions.jsonl")]
+    questions = [q.question for q in load_questions(HERE / "suites" / "baltimore" / "questions.jsonl")]
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(PROJECT_ROOT / "corpus", corpus)

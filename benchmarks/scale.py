@@ -123,7 +123,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "benchmarks" / "results" / "scale.json")
     args = ap.parse_args()
-    questions = [(q.question, q.history) for q in load_questions(HERE / "questions.jsonl")]
+    questions = [(q.question, q.history) for q in load_questions(HERE / "suites" / "baltimore" / "questions.jsonl")]
     rows = [measure(size, questions, args.rounds) for size in [0, *args.sizes]]
     base = rows[0]["answers"]
     for row in rows:

@@ -84,6 +84,17 @@ STREET = re.compile(
 )
 PERSON = re.compile(r"\b[A-Z][a-zá-ú]+(?:[- ][A-Z][a-zá-ú]+)+\b")
 NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# Each notation and the kinds of fact it shows.
+NOTATIONS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (YEAR, ("date",)),
+    (CLOCK, ("hours",)),
+    (MONEY, ("money",)),
+    (DURATION, ("duration",)),
+    (EMAIL, ("email", "address")),
+    (STREET, ("address",)),
+    (PERSON, ("person",)),
+    (NUMBER, ("number",)),
+)
 
 
 @lru_cache(maxsize=1)
@@ -123,26 +134,11 @@ def _has_phone(sentence: str) -> bool:
 @lru_cache(maxsize=65536)
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """Every kind of fact a sentence holds (cached: the corpus's sentences recur in every answer)."""
-    folded = fold(sentence)
-    kinds = set()
-    if _month_and_day_names().search(folded) or YEAR.search(sentence):
+    kinds = {kind for pattern, found in NOTATIONS for kind in found if pattern.search(sentence)}
+    if _month_and_day_names().search(fold(sentence)):
         kinds.add("date")
-    if CLOCK.search(sentence):
-        kinds.add("hours")
-    if MONEY.search(sentence):
-        kinds.add("money")
-    if DURATION.search(sentence):
-        kinds.add("duration")
-    if EMAIL.search(sentence):
-        kinds.update(("email", "address"))
     if _has_phone(sentence):
         kinds.add("phone")
-    if STREET.search(sentence):
-        kinds.add("address")
-    if PERSON.search(sentence):
-        kinds.add("person")
-    if NUMBER.search(sentence):
-        kinds.add("number")
     return frozenset(kinds)
 
 

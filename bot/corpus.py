@@ -42,6 +42,13 @@ class FrontMatter(BaseModel):
         return value
 
 
+def field_error(path: Path, what: str, exc: ValidationError) -> CorpusError:
+    """One line naming the file, the first invalid field and what is wrong with it."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "file"
+    return CorpusError(f"{path}: {what} field '{field}': {first['msg']}")
+
+
 def slug_for(path: Path) -> str:
     """The document slug: its file name without extension, lower-cased and hyphenated."""
     slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
@@ -66,9 +73,7 @@ def parse_document(path: Path, raw: str) -> Document:
     try:
         meta = FrontMatter.model_validate(header)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "header"
-        raise CorpusError(f"{path}: front matter field '{field}': {first['msg']}") from exc
+        raise field_error(path, "front matter", exc) from exc
     blocks = tuple(parse_blocks(match.group(2)))
     if not blocks:
         raise CorpusError(f"{path}: the document has no text after its front matter")

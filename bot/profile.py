@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.corpus import field_error
 from bot.errors import CorpusError
 from bot.records import Document
 
@@ -47,9 +48,7 @@ def load_profile(path: Path, documents: list[Document]) -> Profile:
     except yaml.YAMLError as exc:
         raise CorpusError(f"{path}: profile is not valid YAML") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "file"
-        raise CorpusError(f"{path}: profile field '{field}': {first['msg']}") from exc
+        raise field_error(path, "profile", exc) from exc
     if not profile.covers:
         return profile.model_copy(update={"covers": default_profile(documents).covers})
     return profile

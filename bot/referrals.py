@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.corpus import field_error
 from bot.errors import CorpusError
 
 
@@ -56,9 +57,7 @@ def load_referrals(path: Path) -> Referrals:
     except yaml.YAMLError as exc:
         raise CorpusError(f"{path}: referral file is not valid YAML") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "file"
-        raise CorpusError(f"{path}: referral field '{field}': {first['msg']}") from exc
+        raise field_error(path, "referral", exc) from exc
     if "en" not in data.referral:
         raise CorpusError(f"{path}: referral field 'referral.en' is required")
     return Referrals(text=dict(data.referral), organizations=tuple(data.organizations))

@@ -12,6 +12,7 @@ import pytest
 
 from bot.answer import Answerer
 from bot.config import PROJECT_ROOT, Settings
+from bot.records import Passage
 from bot.service import build_answerer, ingest
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -79,6 +80,22 @@ def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(f, path / f.name)
     (path / "zz-library-notice.md").write_text(MALICIOUS_DOC, encoding="utf-8")
     return path
+
+
+def make_passage(slug: str, n: int, text: str) -> Passage:
+    """A passage for tests of one piece of logic, without a corpus file."""
+    return Passage(
+        id=f"{slug}#p{n}",
+        document=f"{slug.title()} notice",
+        slug=slug,
+        n=n,
+        text=text,
+        source="s",
+        date="2026-01-01",
+        publisher="City",
+        language="en",
+        content_hash=f"{slug}{n}",
+    )
 
 
 def free_port() -> int:

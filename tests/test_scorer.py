@@ -8,11 +8,11 @@ import pytest
 
 from bot.errors import CivicbotError
 from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features
-from bot.records import Passage
 from bot.retrieve import Snapshot
 from bot.scorer import Scorer, load_scorer
 from evals import metrics as m
 from evals.suites import Example, fit_scorer
+from tests.conftest import make_passage
 
 
 def test_the_shipped_scorer_loads_and_round_trips() -> None:
@@ -54,26 +54,11 @@ def test_fitting_learns_which_sentences_answer_and_when_to_abstain() -> None:
     assert scorer.sentence.coef[0] > 0 and 0.05 <= scorer.answer_threshold <= 0.95
 
 
-def _passage(slug: str, n: int, text: str) -> Passage:
-    return Passage(
-        id=f"{slug}#p{n}",
-        document=f"{slug.title()} notice",
-        slug=slug,
-        n=n,
-        text=text,
-        source="s",
-        date="2026-01-01",
-        publisher="City",
-        language="en",
-        content_hash=f"{slug}{n}",
-    )
-
-
 def test_a_question_naming_one_city_singles_out_its_document() -> None:
     snap = Snapshot(
         [
-            _passage("ashford", 1, "The fine in Ashford is $200, Mayor Lena Ortiz said."),
-            _passage("brookvale", 1, "The fine in Brookvale is $300, said Mayor Theo Park."),
+            make_passage("ashford", 1, "The fine in Ashford is $200, Mayor Lena Ortiz said."),
+            make_passage("brookvale", 1, "The fine in Brookvale is $300, said Mayor Theo Park."),
         ],
         versions=(None, None, None, None),
     )

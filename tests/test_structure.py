@@ -2,8 +2,8 @@
 
 from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.attribution import DocumentSpeakers, units_of
-from bot.records import Passage
 from bot.structure import parse_blocks
+from tests.conftest import make_passage
 
 FAQ = """# Help Desk FAQ
 
@@ -51,28 +51,15 @@ def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
 
 
-def _passage(n: int, text: str) -> Passage:
-    return Passage(
-        id=f"doc#p{n}",
-        document="D",
-        slug="doc",
-        n=n,
-        text=text,
-        source="s",
-        date="2026-01-01",
-        publisher="P",
-        language="en",
-        content_hash=str(n),
-    )
-
-
 def test_a_pronoun_is_attributed_only_when_certain() -> None:
     passages = [
-        _passage(1, "Budget officer Tom Hale said the plan works."),
-        _passage(
-            2, "Council Member Marcus Dell joined Hale on the vote. \u201cThe creek does not care,\u201d he said."
+        make_passage("doc", 1, "Budget officer Tom Hale said the plan works."),
+        make_passage(
+            "doc",
+            2,
+            "Council Member Marcus Dell joined Hale on the vote. \u201cThe creek does not care,\u201d he said.",
         ),
-        _passage(3, "Hale said it again. He said the county cannot afford it."),
+        make_passage("doc", 3, "Hale said it again. He said the county cannot afford it."),
     ]
     speakers = DocumentSpeakers(passages)
     second = units_of(passages[1], speakers)[1]
