@@ -73,3 +73,13 @@ def test_the_threshold_leans_toward_abstaining_on_the_best_plateau() -> None:
     points = [pt(0.1, 0.8), pt(0.2, 1.0), pt(0.3, 1.0), pt(0.4, 1.0), pt(0.5, 1.0), pt(0.6, 0.9, 0.1)]
     assert choose(points) == 0.4  # two-thirds of the way up 0.2–0.5
     assert choose([pt(0.3, 0.9), pt(0.4, 0.9, 0.2)]) == 0.3  # equal F1: fewer false abstentions wins
+
+
+def test_the_suite_gates_have_targets_and_a_floor() -> None:
+    import tomllib
+
+    limits = tomllib.loads((HERE / "thresholds.toml").read_text(encoding="utf-8"))
+    keys = {"gold_cited", "facts", "max_false_abstention", "abstention_recall", "max_wrong_document"}
+    assert keys <= set(limits["targets"]) and keys <= set(limits["held_out"])
+    assert limits["targets"]["max_wrong_speakers"] == limits["held_out"]["max_wrong_speakers"] == 0
+    assert not keys & set(limits["spanish"])  # the floor is not a category's gate
