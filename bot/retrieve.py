@@ -1,4 +1,5 @@
-"""Question → ranked Hits: dense (Chroma) and BM25 rankings fused by reciprocal rank fusion."""
+"""Question → ranked passages (dense and BM25 rankings fused by reciprocal rank fusion) and candidate sentences, each
+scored by both embedding models against the in-memory sentence vectors of one index version."""
 
 import logging
 import re
