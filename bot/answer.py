@@ -20,8 +20,9 @@ from bot.profile import Profile
 from bot.query import INJECTION, Concept, Query
 from bot.records import Answer, Citation
 from bot.referrals import Referrals
-from bot.retrieve import HybridRetriever, Snapshot
+from bot.retrieve import HybridRetriever
 from bot.scorer import Scorer, load_scorer
+from bot.snapshot import Snapshot
 from bot.text import clean
 
 logger = logging.getLogger(__name__)

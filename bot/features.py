@@ -11,7 +11,8 @@ import numpy as np
 from bot.answer_types import answers_kind, sentence_kinds
 from bot.passages import in_context
 from bot.query import Query
-from bot.retrieve import Candidate, Snapshot
+from bot.retrieve import Candidate
+from bot.snapshot import Snapshot
 from bot.text import terms
 
 SENTENCE_FEATURES = (

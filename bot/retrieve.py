@@ -2,11 +2,8 @@
 scored by both embedding models against the in-memory sentence vectors of one index version."""
 
 import logging
-import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,23 +12,18 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from rank_bm25 import BM25Okapi
 
-from bot.attribution import DocumentSpeakers, Unit, units_of
+from bot.attribution import Unit
 from bot.errors import IndexUnavailable
 from bot.index import PassageIndex
-from bot.passages import in_context, sentence_id, without_headline
-from bot.query import Concept, Query, QueryAnalyzer, idf
+from bot.query import Query
 from bot.records import Hit, Passage
-from bot.text import split_sentences, stem, terms, words
+from bot.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the influence of any single ranker's top rank
 SENTENCE_DEPTH = 10  # sentences taken by similarity alone, wherever their passage ranks
-CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
-
-Embed = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)
@@ -65,97 +57,6 @@ class Retrieval:
 
     hits: list[Hit]
     candidates: list[Candidate]
-
-
-class Snapshot:
-    """The passages of one live index version, held in memory with their BM25 index and vocabulary. Immutable once
-    built, so every step of one answer reads the same version even while a new one is switched live."""
-
-    def __init__(
-        self,
-        passages: list[Passage],
-        versions: tuple[str | None, ...],
-        vectors: tuple[dict[str, list[float]], dict[str, list[float]] | None] = ({}, None),
-        embed: tuple[Embed | None, Embed | None] = (None, None),
-        lexicon: dict[tuple[str, ...], str] | None = None,
-    ) -> None:
-        self.versions = versions
-        self.passages = passages
-        tokenized = _tokenize_with_speakers(passages)
-        self.bm25 = BM25Okapi(tokenized)
-        self._df = Counter(t for doc in tokenized for t in set(doc))
-        self.stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=True)}
-        self.bare_stems = {p.id: frozenset(terms(without_headline(p.text))) for p in passages if p.n == 0}
-        self.by_id = {p.id: p for p in passages}
-        self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)}, lexicon or {})
-        self._speakers: dict[str, DocumentSpeakers] = {}
-        self._units: dict[str, list[Unit]] = {}
-        self.languages = frozenset(p.language for p in passages)
-        self.sentences = [u for p in passages for u in self.units(p)]
-        self.row = {u.key: i for i, u in enumerate(self.sentences)}
-        self.matrix = _matrix(self.sentences, vectors[0], embed[0])
-        self.matrix_multilingual = (
-            _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None
-        )
-        self.names = _document_names(passages)
-
-    def speakers(self, slug: str) -> DocumentSpeakers:
-        """Who speaks in a document, and how it introduces them (computed once per snapshot)."""
-        if slug not in self._speakers:
-            self._speakers[slug] = DocumentSpeakers(self.document(slug))
-        return self._speakers[slug]
-
-    def units(self, passage: Passage) -> list[Unit]:
-        """A passage's sentences with speakers resolved and quotes parsed (computed once per snapshot)."""
-        if passage.id not in self._units:
-            self._units[passage.id] = units_of(passage, self.speakers(passage.slug))
-        return self._units[passage.id]
-
-    def idf(self, stem: str) -> float:
-        """How rare a stem is in the corpus; one the corpus never uses weighs most."""
-        return idf(self._df.get(stem, 0), len(self.passages))
-
-    def known(self, stem: str) -> bool:
-        """Whether any passage uses this stem."""
-        return stem in self._df
-
-    def passage(self, passage_id: str) -> Passage | None:
-        """A stored passage by id."""
-        return self.by_id.get(passage_id)
-
-    def document(self, slug: str) -> list[Passage]:
-        """All passages of one document, in order."""
-        return [p for p in self.passages if p.slug == slug]
-
-    def next_passage(self, passage: Passage) -> Passage | None:
-        """The paragraph after this one in the same document."""
-        return self.by_id.get(f"{passage.slug}#p{passage.n + 1}")
-
-    def analyze(self, question: str, history: tuple[str, ...] = ()) -> Query:
-        """Understand a question against this corpus's vocabulary."""
-        return self.analyzer.analyze(question, history)
-
-    def named_documents(self, query: Query) -> frozenset[str] | None:
-        """The documents a question singles out by a name only they use (a city, a mayor, an agency), or None
-        when it names none of them, or all."""
-        stems = {s for c in query.concepts for s in c.stems}
-        found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
-        if not found and query.follow_up:  # "and their office?" names the city the previous question named
-            stems = {s for c in query.context for s in c.stems}
-            found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
-        if not found:
-            return None
-        best = max(found.values())
-        named = frozenset(slug for slug, n in found.items() if n == best)
-        return None if len(named) == len(self.names) else named
-
-    def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
-        """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
-        out = []
-        for c in concepts:
-            known = [self.idf(s) for s in c.stems if self.known(s)]
-            out.append(min(known) if known else self.idf("\0"))
-        return out
 
 
 class HybridRetriever:
@@ -400,51 +301,6 @@ def _spread(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
     best, worst = found[0][1], found[-1][1]
     span = best - worst or 1.0
     return [(pid, best * (sim - worst) / span) for pid, sim in found]
-
-
-def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:
-    """Each passage's stems plus those of the people who speak in it, as the document introduces them: a quote
-    that ends "Lee said" is found by "what did the county's spokesperson say"."""
-    by_slug: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_slug.setdefault(p.slug, []).append(p)
-    speakers = {slug: DocumentSpeakers(ps) for slug, ps in by_slug.items()}
-    out = []
-    for p in passages:
-        doc = speakers[p.slug]
-        named = {u.speaker for u in units_of(p, doc) if u.speaker}
-        out.append(terms(p.text) + [t for name in sorted(named) for t in terms(doc.descriptors.get(name, name))])
-    return out
-
-
-def _matrix(units: Sequence[Unit], stored: dict[str, list[float]], embed: Embed | None) -> np.ndarray:
-    """The sentences' vectors as rows, in order: stored ones as they are, any missing embedded now."""
-    keys = [sentence_id(u.passage.id, u.index) for u in units]
-    missing = [i for i, key in enumerate(keys) if key not in stored]
-    found: dict[int, list[float]] = {}
-    if missing and embed is not None:
-        texts = [in_context(units[i].passage, units[i].text) for i in missing]
-        found = dict(zip(missing, embed(texts), strict=True))
-    rows = [stored[key] if key in stored else found.get(i) for i, key in enumerate(keys)]
-    width = len(next((r for r in rows if r is not None), [0.0]))
-    return np.array([r if r is not None else [0.0] * width for r in rows], dtype=np.float32)
-
-
-def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
-    """Per document, the stems of the names it uses (capitalized inside a sentence, or in its title and publisher)
-    that no other document uses at all: what a question can single a document out by."""
-    names: dict[str, set[str]] = {}
-    used: dict[str, set[str]] = {}
-    for p in passages:
-        found = names.setdefault(p.slug, set())
-        for sentence in split_sentences(p.text):
-            found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
-        found.update(terms(f"{p.document} {p.publisher}"))
-        used.setdefault(p.slug, set()).update(terms(f"{p.text} {p.document} {p.publisher}"))
-    return {
-        slug: frozenset(found - set().union(*(u for other, u in used.items() if other != slug)))
-        for slug, found in names.items()
-    }
 
 
 class PassageRetriever(BaseRetriever):

@@ -8,8 +8,8 @@ import pytest
 
 from bot.errors import CivicbotError
 from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features
-from bot.retrieve import Snapshot
 from bot.scorer import Scorer, load_scorer
+from bot.snapshot import Snapshot
 from evals import metrics as m
 from evals.suites import Example, fit_scorer
 from tests.conftest import make_passage
