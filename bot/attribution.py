@@ -9,15 +9,21 @@ from bot.records import Passage
 from bot.text import STOPWORDS, split_sentences, terms
 
 SPEECH = r"(?:said|says|warned|told|added|stated|noted|explained|argued|wrote|announced|claimed)"
-SPEAKER_BEFORE_VERB = re.compile(rf"\b([A-Z][a-z]+)\s+{SPEECH}\b")
-# A name used as a modifier ("White House spokeswoman") is not a person; one followed by a verb or a clause is.
-MODIFIER = re.compile(
-    r"\s+(?!(?:who|whose|and|or|of|in|on|at|to|for|from|with|has|had|was|is|will|would)\b)[a-z]+\b(?<!ed)(?<!s)"
+NAME = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"  # "Okafor", "Estrada-Lin" (never "Lin" alone)
+SPEAKER_BEFORE_VERB = re.compile(rf"(?<![-\w])({NAME})\s+{SPEECH}\b")
+# What follows a person's name in a report: a verb of speaking or acting, a clause, or punctuation. A capitalized pair
+# followed by any other lowercase word is a name used as a modifier ("White House spokeswoman", "Millrace Creek
+# culverts"), not a person.
+PERSON_NEXT = re.compile(
+    rf"\s*(?:[,.;:)]|$)|\s+(?:{SPEECH}|who|whose|and|asked|answered|told|voted|joined|disputed|proposed|criticized|"
+    r"called|urged|agreed|replied|responded|countered|acknowledged|insisted|testified|accused|praised|questioned|"
+    r"signed|has|had|was|is|will|would|did|does|also)\b"
 )
 QUOTE = re.compile(
-    rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:\s+[A-Z][a-z]+)*)\s+(?P<verb>{SPEECH})(?P<rest>.*?)\s*\.?\s*$"
+    rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:-[A-Z][a-z]+)?(?:\s+{NAME})*)\s+(?P<verb>{SPEECH})"
+    r"(?P<rest>.*?)\s*\.?\s*$"
 )
-FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?!\s+[A-Z])")
+FULL_NAME = re.compile(rf"\b([A-Z][a-z]+)\s+({NAME})\b(?!\s+[A-Z])")
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
 CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
 # "To date, no such actions have occurred": a sentence that points back at the one before it means nothing alone.
@@ -90,20 +96,21 @@ class DocumentSpeakers:
         return surname
 
     def speaker_before(self, n: int, index: int) -> str | None:
-        """Who "he" or "she" in sentence `index` of paragraph `n` is, when that is certain: the one person named in
-        that sentence or the one just before it. Two people named there, or none, leaves the sentence unattributed:
-        a wrong name is worse than none."""
+        """Who "he" or "she" in sentence `index` of paragraph `n` is, when that is certain: the one speaker named in
+        that sentence or the one just before it, with no other person named there. Anything else leaves the
+        sentence unattributed: a wrong name is worse than none."""
         position = next((i for i, (pn, _) in enumerate(self.sentences) if pn == n), 0) + index
         for _, sentence in reversed(self.sentences[max(0, position - 1) : position + 1]):
-            found = {name for name in self.surnames if re.search(rf"\b{name}\b", sentence)}
-            # People named there who never speak by name elsewhere ("Council Member Marcus Dell") count too.
-            found |= {
+            speakers = {name for name in self.surnames if re.search(rf"\b{name}\b", sentence)}
+            # Others named there who never speak by name ("Council Member Marcus Dell, who…") make it uncertain;
+            # they are never the answer themselves, since a place can look like a name ("Quarry Road is…").
+            others = {
                 m.group(2)
                 for m in FULL_NAME.finditer(sentence)
-                if m.group(2) not in self.surnames and not MODIFIER.match(sentence, m.end())
+                if m.group(2) not in self.surnames and PERSON_NEXT.match(sentence, m.end())
             }
-            if found:
-                return found.pop() if len(found) == 1 else None
+            if speakers or others:
+                return speakers.pop() if len(speakers) == 1 and not others else None
         return None
 
 
@@ -140,6 +147,8 @@ def render(unit: Unit, speakers: DocumentSpeakers, introduced: set[str], relevan
     if unit.speaker:
         who = unit.speaker if unit.speaker in introduced else speakers.descriptors.get(unit.speaker, unit.speaker)
         introduced.add(unit.speaker)
+    if unit.quote and not who:
+        return unit.text  # whose words these are is not certain: the sentence as the source wrote it
     if unit.quote:
         return f"{who} {unit.attribution}: “{_trim_quote(unit.quote, relevant)}”"
     text = unit.text

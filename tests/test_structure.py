@@ -1,7 +1,7 @@
 """Documents as structure, answer kinds, document names and safe attribution: each on its own, no model."""
 
 from bot.answer_types import answers_kind, question_kind, sentence_kinds
-from bot.attribution import DocumentSpeakers, units_of
+from bot.attribution import DocumentSpeakers, render, units_of
 from bot.structure import parse_blocks
 from tests.conftest import make_passage
 
@@ -66,3 +66,14 @@ def test_a_pronoun_is_attributed_only_when_certain() -> None:
     assert second.quote and second.speaker is None  # Dell and Hale both named just before: left unattributed
     third = units_of(passages[2], speakers)[1]
     assert third.speaker == "Hale"
+
+
+def test_a_place_is_never_a_speaker_and_an_unsure_quote_stays_as_written() -> None:
+    passages = [
+        make_passage("doc", 1, "Mayor Dana Okafor said the fund is closed."),
+        make_passage("doc", 2, "\u201cNot yet,\u201d she said, adding that Quarry Road is on the list."),
+    ]
+    speakers = DocumentSpeakers(passages)
+    (quote,) = units_of(passages[1], speakers)
+    assert quote.speaker is None
+    assert render(quote, speakers, set(), frozenset()) == passages[1].text
