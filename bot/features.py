@@ -90,7 +90,12 @@ def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snaps
         names = frozenset().union(*snap.names.values())
         weights = [0.0 if c.stems & names else w for c, w in zip(concepts, weights, strict=True)]
     total = sum(weights) or 1.0
-    unknown = sum(w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems))
+    # A question in a language none of the documents is written in shares no words with them by nature: that says
+    # nothing about whether they answer it.
+    foreign = query.language not in snap.languages
+    unknown = 0.0 if foreign else sum(
+        w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems)
+    )
     covers = []
     rows = []
     for cand in candidates:
