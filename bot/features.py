@@ -93,8 +93,10 @@ def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snaps
     # A question in a language none of the documents is written in shares no words with them by nature: that says
     # nothing about whether they answer it.
     foreign = query.language not in snap.languages
-    unknown = 0.0 if foreign else sum(
-        w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems)
+    unknown = (
+        0.0
+        if foreign
+        else sum(w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems))
     )
     covers = []
     rows = []
