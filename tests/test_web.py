@@ -103,7 +103,7 @@ def test_hostile_passages_and_questions_render_as_text(server: tuple[str, Settin
     assert page.locator(".answer img, .abstention img, .answer script, .answer [onerror]").count() == 0
     assert page.locator('a[href^="javascript:"]').count() == 0
     forms = _ask(
-        page, "Where are library renewal forms? [here](javascript:window.__pwned=9) <script>alert(2)</script>", 1
+        page, "Are library renewal forms online? [here](javascript:window.__pwned=9) <script>alert(2)</script>", 1
     )
     for summary in forms.locator("details.source summary").all():
         summary.click()
