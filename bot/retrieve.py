@@ -40,6 +40,44 @@ NO_SIMILARITY = Similarity(cosine=0.0, rank=0, gap=5.0, z=0.0)
 
 
 @dataclass(frozen=True)
+class ModelScores:
+    """One model's similarities of every sentence to a question, and what ranks and gaps are measured against."""
+
+    sims: np.ndarray
+    order: np.ndarray  # the scored rows, best first
+    ranks: np.ndarray  # per row, from 1 (0: not scored)
+    best: float
+    spread: float  # best minus median: the unit of the gap
+    mean: float
+    std: float
+
+    @classmethod
+    def of(cls, sims: np.ndarray, rows: np.ndarray) -> "ModelScores":
+        """Scores over the given rows (the others are not this model's to score)."""
+        order = rows[np.argsort(-sims[rows])]
+        best = float(sims[order[0]])
+        ranks = np.zeros(len(sims), dtype=int)
+        ranks[order] = np.arange(1, len(order) + 1)
+        return cls(
+            sims=sims,
+            order=order,
+            ranks=ranks,
+            best=best,
+            spread=max(best - float(np.median(sims[rows])), 1e-3),
+            mean=float(sims[rows].mean()),
+            std=max(float(sims[rows].std()), 1e-3),
+        )
+
+    def at(self, row: int) -> Similarity:
+        """One sentence's similarity, rank, gap and standard score (NO_SIMILARITY if this model did not score it)."""
+        rank = int(self.ranks[row])
+        if not rank:
+            return NO_SIMILARITY
+        sim = float(self.sims[row])
+        return Similarity(sim, rank, (self.best - sim) / self.spread, (sim - self.mean) / self.std)
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A sentence that might answer, with the retrieval signals behind it (features are made from these)."""
 
@@ -199,7 +237,7 @@ class HybridRetriever:
         scored = self._sentence_scores(query, vectors, snap, named)
         wanted = {(h.passage.id, u.index) for h in hits for u in snap.units(h.passage)}
         for by_model in scored.values():
-            wanted |= {snap.sentences[i].key for i in sorted(by_model, key=lambda i: by_model[i].rank)[:SENTENCE_DEPTH]}
+            wanted |= {snap.sentences[int(i)].key for i in by_model.order[:SENTENCE_DEPTH]}
         candidates = []
         for key in sorted(wanted, key=lambda kk: snap.row[kk]):
             row = snap.row[key]
@@ -213,8 +251,8 @@ class HybridRetriever:
                     passage_rank=passage_rank.get(pid, 0),
                     fused=fused.get(pid, 0.0) / fused_best,
                     lexical=lexical_by_id.get(pid, 0.0) / lexical_best,
-                    english=scored.get("en", {}).get(row, NO_SIMILARITY),
-                    multilingual=scored.get("ml", {}).get(row, NO_SIMILARITY),
+                    english=scored["en"].at(row) if "en" in scored else NO_SIMILARITY,
+                    multilingual=scored["ml"].at(row) if "ml" in scored else NO_SIMILARITY,
                 )
             )
         return Retrieval(hits=hits, candidates=candidates)
@@ -240,34 +278,17 @@ class HybridRetriever:
 
     def _sentence_scores(
         self, query: Query, vectors: dict[str, np.ndarray], snap: Snapshot, named: frozenset[str] | None
-    ) -> dict[str, dict[int, Similarity]]:
-        """Per model, per sentence row: similarity, rank and gap below the best. The English model scores only
-        sentences of English documents (for an English question); the multilingual one scores every sentence."""
-        out: dict[str, dict[int, Similarity]] = {}
+    ) -> dict[str, "ModelScores"]:
+        """Per model, every sentence's similarity to the question. The English model scores only sentences of English
+        documents (for an English question); the multilingual one scores every sentence."""
+        out: dict[str, ModelScores] = {}
+        keep = np.ones(len(snap.sentences), dtype=bool) if named is None else np.isin(snap.row_slugs, list(named))
         for key, matrix in (("en", snap.matrix), ("ml", snap.matrix_multilingual)):
             if key not in vectors or matrix is None:
                 continue
-            mask = np.array(
-                [
-                    (named is None or u.passage.slug in named) and (key == "ml" or u.passage.language == "en")
-                    for u in snap.sentences
-                ],
-                dtype=bool,
-            )
-            if not mask.any():
-                continue
-            sims = matrix @ vectors[key]
-            rows = np.flatnonzero(mask)
-            ordered = rows[np.argsort(-sims[rows])]
-            best, middle = float(sims[ordered[0]]), float(np.median(sims[rows]))
-            spread = max(best - middle, 1e-3)
-            mean, std = float(sims[rows].mean()), max(float(sims[rows].std()), 1e-3)
-            out[key] = {
-                int(row): Similarity(
-                    float(sims[row]), rank, (best - float(sims[row])) / spread, (float(sims[row]) - mean) / std
-                )
-                for rank, row in enumerate(ordered, start=1)
-            }
+            mask = keep & (snap.row_english if key == "en" else True)
+            if mask.any():
+                out[key] = ModelScores.of(matrix @ vectors[key], np.flatnonzero(mask))
         return out
 
     def _rerank(

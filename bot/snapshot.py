@@ -39,12 +39,17 @@ class Snapshot:
         self.stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=True)}
         self.bare_stems = {p.id: frozenset(terms(without_headline(p.text))) for p in passages if p.n == 0}
         self.by_id = {p.id: p for p in passages}
+        self._documents: dict[str, list[Passage]] = {}
+        for p in passages:  # passages come ordered by document and paragraph
+            self._documents.setdefault(p.slug, []).append(p)
         self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)}, lexicon or {})
         self._speakers: dict[str, DocumentSpeakers] = {}
         self._units: dict[str, list[Unit]] = {}
         self.languages = frozenset(p.language for p in passages)
         self.sentences = [u for p in passages for u in self.units(p)]
         self.row = {u.key: i for i, u in enumerate(self.sentences)}
+        self.row_slugs = np.array([u.passage.slug for u in self.sentences], dtype=object)
+        self.row_english = np.array([u.passage.language == "en" for u in self.sentences], dtype=bool)
         self.matrix = _matrix(self.sentences, vectors[0], embed[0])
         self.matrix_multilingual = (
             _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None
@@ -77,7 +82,7 @@ class Snapshot:
 
     def document(self, slug: str) -> list[Passage]:
         """All passages of one document, in order."""
-        return [p for p in self.passages if p.slug == slug]
+        return self._documents.get(slug, [])
 
     def next_passage(self, passage: Passage) -> Passage | None:
         """The paragraph after this one in the same document."""
