@@ -137,7 +137,7 @@ class Answerer:
         """The candidate sentences with their features, each one's probability of answering, and the probability
         that the sources answer the question at all."""
         found = self.retriever.search(query, snapshot=snap)
-        features = sentence_features(query, found.candidates, snap)
+        features = sentence_features(query, found, snap)
         probabilities = self.scorer.sentence.predict(features.rows)
         question = question_features(query, features, probabilities)
         return features, probabilities, float(self.scorer.question.predict(question[None, :])[0])

@@ -11,7 +11,7 @@ import numpy as np
 from bot.answer_types import answers_kind, sentence_kinds
 from bot.passages import in_context
 from bot.query import Query
-from bot.retrieve import Candidate
+from bot.retrieve import Candidate, Retrieval
 from bot.snapshot import Snapshot
 from bot.text import terms
 
@@ -80,11 +80,12 @@ def _coverage(stems: frozenset[str], query: Query, weights: Sequence[float], tot
     return sum(w for c, w in zip(concepts, weights, strict=False) if c.stems & stems) / total
 
 
-def sentence_features(query: Query, candidates: Sequence[Candidate], snap: Snapshot) -> Features:
-    """One feature row per candidate sentence (columns in SENTENCE_FEATURES order)."""
+def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Features:
+    """One feature row per candidate sentence of a retrieval (columns in SENTENCE_FEATURES order)."""
+    candidates = found.candidates
     concepts = query.concepts or query.context
     weights = snap.concept_weights(concepts)
-    if snap.named_documents(query) is not None:
+    if found.named is not None:
         # The name that singled out a document ("in Harwick") already chose it; within it, the name says nothing
         # about which sentence answers.
         names = frozenset().union(*snap.names.values())

@@ -95,6 +95,7 @@ class Retrieval:
 
     hits: list[Hit]
     candidates: list[Candidate]
+    named: frozenset[str] | None = None  # the documents the question singles out by name, if it does
 
 
 class HybridRetriever:
@@ -255,7 +256,7 @@ class HybridRetriever:
                     multilingual=scored["ml"].at(row) if "ml" in scored else NO_SIMILARITY,
                 )
             )
-        return Retrieval(hits=hits, candidates=candidates)
+        return Retrieval(hits=hits, candidates=candidates, named=named)
 
     def _query_vectors(self, query: Query, snap: Snapshot) -> dict[str, np.ndarray]:
         """The question embedded by each model: the multilingual one (where it runs) matches every question with

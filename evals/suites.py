@@ -137,7 +137,7 @@ def examples(suite: Suite, answerer: Answerer, gold: dict[str, set[str]]) -> lis
     for q in suite.questions:
         query = snap.analyze(q.question, tuple(q.history))
         found = answerer.retriever.search(query, snapshot=snap)
-        features = sentence_features(query, found.candidates, snap)
+        features = sentence_features(query, found, snap)
         labels = _label(features, gold[q.id], q.required) if q.answerable else np.zeros(len(found.candidates), bool)
         out.append(Example(suite.name, suite.group, query, features, labels, q.answerable))
     return out
