@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.attribution import Unit, render
 from bot.errors import BadQuestion
-from bot.features import Features, question_features, sentence_features
+from bot.features import QUESTION_FEATURES, Features, question_features, sentence_features
 from bot.language import detect_language, language_name, message
 from bot.profile import Profile
 from bot.query import INJECTION, Concept, Query
@@ -133,14 +133,16 @@ class Answerer:
         own = self.messages.get(language, {}).get(key) or self.messages.get("en", {}).get(key)
         return own.format(**values) if own else message(language, key, **values)
 
-    def judge(self, query: Query, snap: Snapshot) -> tuple[Features, np.ndarray, float]:
-        """The candidate sentences with their features, each one's probability of answering, and the probability
-        that the sources answer the question at all."""
+    def judge(self, query: Query, snap: Snapshot) -> tuple[Features, np.ndarray, float, float]:
+        """The candidate sentences with their features, each one's probability of answering, the probability that
+        the sources answer the question at all, and the probability it needs for that."""
         found = self.retriever.search(query, snapshot=snap)
         features = sentence_features(query, found, snap)
         probabilities = self.scorer.sentence.predict(features.rows)
         question = question_features(query, features, probabilities)
-        return features, probabilities, float(self.scorer.question.predict(question[None, :])[0])
+        across = bool(question[QUESTION_FEATURES.index("cross_language")])
+        needed = self.scorer.threshold(query.legal_advice, cross_language=across)
+        return features, probabilities, float(self.scorer.question.predict(question[None, :])[0]), needed
 
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
@@ -148,7 +150,7 @@ class Answerer:
         if not concepts:
             key = "injection" if query.injection else "not_covered"
             return self._abstain(query, language, self.say(language, key), "out_of_scope")
-        features, probabilities, answerable = self.judge(query, snap)
+        features, probabilities, answerable, needed = self.judge(query, snap)
         signals = {
             "answerable": round(answerable, 4),
             "best": round(float(probabilities.max()), 4) if len(probabilities) else 0.0,
@@ -156,7 +158,7 @@ class Answerer:
         }
         selection = self._select(features, probabilities, query, snap)
         uncovered = query.legal_advice and signals["coverage"] < self.policy.personal_min_coverage
-        if answerable < self.scorer.threshold(query.legal_advice) or not selection.units or uncovered:
+        if answerable < needed or not selection.units or uncovered:
             if query.legal_advice:
                 head = f"{self.say(language, 'legal_advice')} {referral}"
                 return self._abstain(query, language, head, "legal_advice", signals)

@@ -47,10 +47,17 @@ class Scorer:
     # A question about the resident's own situation is answered only on firmer evidence: a wrong answer there is
     # taken as advice.
     personal_threshold: float = 0.5
+    # A question in one language about documents in another shares few words with them, so its probabilities run
+    # lower; its cut-off is balanced on such questions alone.
+    cross_language_threshold: float | None = None
 
-    def threshold(self, personal: bool) -> float:
+    def threshold(self, personal: bool, cross_language: bool = False) -> float:
         """The answer probability a question needs to be answered."""
-        return self.personal_threshold if personal else self.answer_threshold
+        if personal:
+            return self.personal_threshold
+        if cross_language and self.cross_language_threshold is not None:
+            return self.cross_language_threshold
+        return self.answer_threshold
 
     @classmethod
     def untrained(cls) -> "Scorer":
@@ -89,6 +96,9 @@ class Scorer:
             select_threshold=float(data["select_threshold"]),
             fitted_on=tuple(data.get("fitted_on", ())),
             personal_threshold=float(data.get("personal_threshold", data["answer_threshold"])),
+            cross_language_threshold=(
+                float(data["cross_language_threshold"]) if data.get("cross_language_threshold") is not None else None
+            ),
         )
 
 

@@ -177,11 +177,14 @@ def fit_scorer(train: Sequence[Example], fitted_on: Sequence[str]) -> Scorer:
     threshold = _balanced_threshold(p[~personal], qy[~personal])
     # Never lower for a resident's own case than for a general question: there a wrong answer reads as advice.
     own_case = max(threshold, _balanced_threshold(p[personal], qy[personal])) if personal.sum() >= 10 else threshold
+    across = ~personal & (qx[:, QUESTION_FEATURES.index("cross_language")] == 1)
+    cross_language = _balanced_threshold(p[across], qy[across]) if across.sum() >= 10 else None
     return Scorer(
         sentence=sentence,
         question=question,
         answer_threshold=threshold,
         personal_threshold=own_case,
+        cross_language_threshold=cross_language,
         fitted_on=tuple(fitted_on),
     )
 

@@ -77,3 +77,15 @@ def test_the_speaker_check_catches_a_name_civicbot_added() -> None:
     right = "He said the county cannot afford a new jail this year [1]."
     assert m.wrong_speakers(wrong, source, speakers) == ["Tom Hale → Ruiz"]
     assert m.wrong_speakers(right, source, speakers) == []
+
+
+def test_a_cross_language_question_gets_its_own_cut_off_but_a_personal_one_never_a_lower_one() -> None:
+    scorer = Scorer.from_dict(
+        {**json.loads(load_scorer().to_json()), "answer_threshold": 0.6, "personal_threshold": 0.7}
+        | {"cross_language_threshold": 0.45}
+    )
+    assert scorer.threshold(personal=False) == 0.6
+    assert scorer.threshold(personal=False, cross_language=True) == 0.45
+    assert scorer.threshold(personal=True, cross_language=True) == 0.7
+    without = Scorer.from_dict({**json.loads(scorer.to_json()), "cross_language_threshold": None})
+    assert without.threshold(personal=False, cross_language=True) == 0.6
