@@ -1,4 +1,5 @@
-"""The `civicbot` command: ingest, ask, serve, and commands added by plugins (eval). Errors become one line."""
+"""The `civicbot` command: ingest, ask, serve, add, corpus check, and commands added by plugins (eval). Errors
+become one line."""
 
 import json
 import logging
@@ -17,6 +18,7 @@ from bot.records import Answer
 
 if TYPE_CHECKING:
     from bot.answer import Answerer
+    from bot.importers import Options
 
 app = typer.Typer(
     help="civicbot: answers residents' questions from a corpus of civic documents, with cited sources.",
@@ -60,10 +62,13 @@ def ingest(
     try:
         if rebuild:
             recover_store(settings, notify=lambda m: err.print(m, markup=False))
+        changes = _planned_changes(settings)
         with Progress(*columns, console=err, transient=False) as bar:
             report = run_ingest(settings, rebuild=rebuild, progress=IngestProgress(bar))
     except CivicbotError as exc:
         raise fail(str(exc)) from None
+    for line in changes:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     err.print(
         f"index: {report.total} passages ({report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged{', rebuilt' if report.rebuilt else ''})"
@@ -104,17 +109,107 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 7860,
 ) -> None:
-    """Run the web chat (builds the index first if it is missing)."""
-    from bot.ui import launch
+    """Run the web chat, the JSON API (/api/v1) and /metrics on one port (builds the index first if it is missing)."""
+    from bot.server import serve as run_server
 
     settings = _settings()
     # A server's log shows each answer's kind and latency (never the question unless CIVICBOT_LOG_QUESTIONS).
     logging.getLogger("bot").setLevel(logging.INFO)
     answerer = _answerer(settings, repair=True)
     try:
-        launch(answerer, settings, host=host, port=port)
+        run_server(answerer, settings, host=host, port=port)
     except OSError as exc:
         raise fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _planned_changes(settings: Settings) -> list[str]:
+    """Per document, how many passages the ingest about to run adds, changes and removes."""
+    from bot.corpus import load_corpus
+    from bot.passages import split_corpus
+    from bot.review import diff_passages, live_index, summary
+
+    planned = split_corpus(load_corpus(settings.corpus_dir))
+    return summary(diff_passages(live_index(settings).passages, planned))
+
+
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to import: .pdf, .html, .htm, .docx, .txt")],
+    title: Annotated[str | None, typer.Option(help="the document's title (default: from the file)")] = None,
+    publisher: Annotated[str | None, typer.Option(help="who published it (default: from the file)")] = None,
+    date: Annotated[str | None, typer.Option(help="publication date, YYYY-MM-DD (default: from the file)")] = None,
+    source: Annotated[str | None, typer.Option(help="its URL, or where to find it (default: from the file)")] = None,
+    language: Annotated[str | None, typer.Option(help="en or es (default: from the file, else detected)")] = None,
+    force: Annotated[bool, typer.Option(help="replace a document of the same name in the corpus")] = False,
+) -> None:
+    """Import PDF, saved web pages, Word (.docx) or text files into the corpus folder as Markdown documents."""
+    from bot.importers import plan, write
+
+    # The parsers warn about every quirk of a file they still read; a refusal is said in civicbot's one line.
+    for library in ("pypdf", "pdfminer", "pdfplumber", "trafilatura", "htmldate", "courlan", "docx"):
+        logging.getLogger(library).setLevel(logging.ERROR)
+    settings = _settings()
+    options = _import_options(title, publisher, date, source, language)
+    imports, problems = plan(paths, options, settings.corpus_dir, settings.max_import_mb, force)
+    for problem in problems:
+        err.print(f"civicbot: {problem}", markup=False, highlight=False, soft_wrap=True)
+    if problems:  # all or nothing: a batch with a bad file writes none, so running it again once fixed is safe
+        raise typer.Exit(1)
+    try:
+        written = write(imports, settings.corpus_dir)
+    except CivicbotError as exc:
+        raise fail(str(exc)) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+def _import_options(
+    title: str | None, publisher: str | None, date: str | None, source: str | None, language: str | None
+) -> "Options":
+    import datetime as dt
+
+    from bot.corpus import LANGUAGES
+    from bot.importers import Options
+
+    try:
+        day = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise fail(f"--date {date!r} is not a date like 2026-03-05", 2) from None
+    if language is not None and language not in LANGUAGES:
+        raise fail(f"--language must be one of {', '.join(sorted(LANGUAGES))}", 2)
+    return Options(title=title, publisher=publisher, date=day, source=source, language=language)
+
+
+corpus_app = typer.Typer(help="Check the corpus folder before it goes live.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("check")
+def corpus_check(
+    corpus: Annotated[Path | None, typer.Option(help="corpus folder (default: CIVICBOT_CORPUS_DIR or corpus/)")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="passages shown per document (0: all)")] = 10,
+) -> None:
+    """Validate every document and profile.yaml; show what the next ingest would add, change and remove."""
+    from bot.review import check_corpus, describe, review
+
+    settings = _settings(corpus_dir=corpus) if corpus else _settings()
+    if not settings.corpus_dir.is_dir():
+        raise fail(f"{settings.corpus_dir}: corpus folder not found")
+    check = check_corpus(settings.corpus_dir)
+    for problem in check.problems:
+        err.print(f"civicbot: {problem}", markup=False, highlight=False, soft_wrap=True)
+    try:
+        changes, rebuild = review(settings, check)
+    except CivicbotError as exc:
+        raise fail(str(exc)) from None
+    count, bad = len(check.documents), len(check.problems)
+    invalid = f", {bad} invalid file{'' if bad == 1 else 's'}" if bad else ""
+    lines = [f"{settings.corpus_dir}: {count} valid document{'' if count == 1 else 's'}{invalid}"]
+    if rebuild:
+        lines.append("the index was built with another embedding model: the next ingest embeds every passage again")
+    typer.echo("\n".join(lines + describe(changes, limit)))
+    if check.problems:
+        raise typer.Exit(1)
 
 
 def _settings(**overrides: object) -> Settings:

@@ -1,10 +1,13 @@
 """One settings object; the only place that reads environment variables."""
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import limits
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +34,30 @@ class Settings(BaseSettings):
     reload_s: float = Field(default=2.0, gt=0, description="how often a server looks for a newly ingested index")
     feedback_enabled: bool = True
     log_questions: bool = Field(default=False, description="log question text (off: only counts and latencies)")
+    max_import_mb: float = Field(default=200, gt=0, description="`civicbot add` refuses larger files")
+    rate_limit: str | None = Field(default=None, description="questions per client, e.g. 30/minute; unset: no limit")
+    # Only a proxy named here may say who its client is (X-Forwarded-For); anyone else could claim any address.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated addresses or CIDRs of reverse proxies"
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() in {"off", "none", "0"}:
+            return None
+        limits.parse_many(value)  # raises ValueError naming what it could not read
+        return value.strip()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v for v in value.replace(",", " ").split() if v]
+        if isinstance(value, list):
+            for v in value:
+                ipaddress.ip_network(str(v), strict=False)
+        return value
 
     @cached_property
     def referrals_path(self) -> Path:

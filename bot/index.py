@@ -253,7 +253,8 @@ class PassageIndex:
                 _add(target, batch, [vectors[p.id] for p in batch])
             if progress:
                 progress.start(len(changed))
-            for batch in _chunks(changed, BATCH):
+            # Batches of similar length pad less: the models embed them faster.
+            for batch in _chunks(sorted(changed, key=lambda p: len(p.text)), BATCH):
                 _add(target, batch, self._embeddings.embed_documents([p.text for p in batch]))
                 if progress:
                     progress.advance(len(batch))

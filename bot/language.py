@@ -56,6 +56,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "empty": "Please type a question.",
         "too_long": "That question is too long ({n} characters); please keep it under {limit}.",
         "not_text": "That input isn't readable text; please type your question.",
+        "rate_limited": "You have asked many questions in a short time; please wait {seconds} seconds and ask again.",
         "referral": "For help with your own situation, contact a legal-aid organization or the office that issued "
         "the document. civicbot gives general information from its sources, not legal advice.",
     },
@@ -69,6 +70,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "empty": "Por favor, escriba una pregunta.",
         "too_long": "La pregunta es demasiado larga ({n} caracteres); por favor, use menos de {limit}.",
         "not_text": "No puedo leer ese texto; por favor, escriba su pregunta.",
+        "rate_limited": "Ha hecho muchas preguntas en poco tiempo; por favor, espere {seconds} segundos y vuelva a "
+        "preguntar.",
         "referral": "Para ayuda con su situación, comuníquese con una organización de ayuda legal o con la oficina que "
         "publicó el documento. civicbot da información general de sus fuentes, no asesoría legal.",
     },

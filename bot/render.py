@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from bot.records import Answer, Citation
 
 MARKER = re.compile(r"\[(\d+)\]")
+LANG_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 LABELS = {
     "en": {
@@ -30,6 +31,11 @@ def safe_url(url: str) -> str | None:
     """The URL if it is plain http(s), else None (a `javascript:` source must never become a link)."""
     parsed = urlparse(url.strip())
     return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def lang_attr(language: str) -> str:
+    """A lang attribute for text in that language, so a screen reader reads it with the right voice (WCAG 3.1.2)."""
+    return f' lang="{html.escape(language, quote=True)}"' if LANG_TAG.fullmatch(language) else ""
 
 
 def _highlight(citation: Citation) -> str:
@@ -56,7 +62,7 @@ def render_citation(citation: Citation, language: str) -> str:
     summary = f"[{citation.n}] {html.escape(p.document)} — {html.escape(p.publisher)}, {html.escape(p.date)}, {where}"
     return (
         f'<details class="source" id="source-{citation.n}"><summary>{summary}</summary>'
-        f'<blockquote class="passage">{_highlight(citation)}</blockquote><p>{link}</p></details>'
+        f'<blockquote class="passage"{lang_attr(p.language)}>{_highlight(citation)}</blockquote><p>{link}</p></details>'
     )
 
 
@@ -67,9 +73,11 @@ def render_answer(answer: Answer) -> str:
     sources = "".join(render_citation(c, answer.language) for c in answer.citations)
     if sources:
         sources = f'<div class="sources"><strong>{labels["sources"]}</strong>{sources}</div>'
+    # Earlier answers keep their language when the page switches; the bubble says which it is.
+    lang = lang_attr(answer.language)
     if answer.abstained:
         return (
-            f'<div class="abstention" role="note"><strong>{html.escape(labels["not_covered"])}</strong>'
+            f'<div class="abstention" role="note"{lang}><strong>{html.escape(labels["not_covered"])}</strong>'
             f"<p>{body}</p>{sources}</div>"
         )
-    return f'<div class="answer"><p>{body}</p>{sources}</div>'
+    return f'<div class="answer"{lang}><p>{body}</p>{sources}</div>'

@@ -5,12 +5,17 @@ import logging
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI
 
 from bot.answer import Answerer
 from bot.config import Settings
 from bot.errors import BadQuestion
 from bot.feedback import record_vote
+from bot.language import detect_language
 from bot.language import message as say
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter
+from bot.records import Answer
 from bot.render import render_answer
 
 logger = logging.getLogger(__name__)
@@ -53,7 +58,26 @@ CSS = """
 details.source { margin: .3em 0; }
 details.source summary { cursor: pointer; }
 blockquote.passage { margin: .3em 0 .3em .5em; padding-left: .6em; border-left: 3px solid #888; }
-mark { background: #fde68a; color: inherit; }
+/* Dark mode's light text on the yellow highlight is unreadable; the highlight keeps its own dark text. */
+mark { background: #fde68a; color: #1f2937; }
+/* WCAG AA asks 4.5:1 for text. Gradio's default theme puts white on orange-500/600 buttons (2.8:1, 3.6:1) and grey
+   #bbbbc2 footer, info and placeholder text on white (1.9:1); these are the nearest shades of its palette that pass. */
+:root {
+  --body-text-color-subdued: var(--neutral-500);
+  --input-placeholder-color: var(--neutral-500);
+}
+:root.dark, :root .dark { --input-placeholder-color: var(--neutral-400); }
+:root, :root.dark, :root .dark {
+  --button-primary-background-fill: var(--primary-700);
+  --button-primary-background-fill-hover: var(--primary-800);
+  --button-primary-border-color: var(--primary-700);
+  --button-primary-border-color-hover: var(--primary-800);
+  --civicbot-focus: #1d4ed8;
+}
+:root.dark, :root .dark { --civicbot-focus: #93c5fd; }
+/* Gradio's focus styles are a near-white ring on the question box and none on the language switch; a keyboard user
+   has to see where they are (WCAG 2.4.7), and component styles outrank a plain :focus-visible rule. */
+:focus-visible { outline: 3px solid var(--civicbot-focus) !important; outline-offset: 2px !important; }
 """
 
 # Gradio's page has no language of its own; screen readers need it to pick a voice.
@@ -77,8 +101,27 @@ def message_for(lang: str, exc: BadQuestion) -> str:
     return say(lang, exc.key) if exc.key else str(exc)
 
 
-def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
-    """The chat page plus the `ask` API endpoint, over one shared answerer."""
+def build_app(
+    answerer: Answerer, settings: Settings, limiter: RateLimiter | None = None, metrics: Metrics | None = None
+) -> gr.Blocks:
+    """The chat page plus the `ask` API endpoint, over one shared answerer (rate-limited and counted when a limiter
+    and metrics are given)."""
+
+    def over_limit(request: gr.Request | None, channel: str) -> int | None:
+        """Seconds an asker over the rate limit must wait; None when they may ask."""
+        if limiter is None or not limiter.enabled or request is None:
+            return None
+        peer = request.client.host if request.client else None
+        verdict = limiter.hit(limiter.client(peer, request.headers))
+        if verdict.allowed:
+            return None
+        if metrics is not None:
+            metrics.limited(channel)
+        return verdict.retry_after_s
+
+    def count(answer: Answer, channel: str) -> None:
+        if metrics is not None:
+            metrics.observe(answer, channel)
 
     def respond(
         message: str,
@@ -86,11 +129,21 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
         answers: dict[int, dict[str, Any]],
         questions: list[str],
         lang: str,
+        request: gr.Request,
     ) -> tuple[str, list[dict[str, Any]], dict[int, dict[str, Any]], list[str], str]:
+        wait = over_limit(request, "chat")
+        if wait is not None:
+            # A bubble rather than an error: the chat stays readable and the question stays typed, to send again.
+            asked = {"role": "user", "content": html.escape(message)}
+            text = html.escape(say(lang, "rate_limited", seconds=wait))
+            notice = {"role": "assistant", "content": f'<div class="notice"><p>{text}</p></div>'}
+            return message, [*chat, asked, notice], answers, questions, lang
         try:
             answer = answerer.ask(message, history=questions[-1:])
         except BadQuestion as exc:
+            count(answerer.refusal(message if isinstance(message, str) else "", str(exc)), "chat")
             raise gr.Error(message_for(lang, exc)) from None
+        count(answer, "chat")
         chat = [
             *chat,
             {"role": "user", "content": html.escape(answer.question)},
@@ -118,12 +171,18 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
             return
         record_vote(settings.feedback_path, answer, data.liked is True or data.liked == "Like")
 
-    def ask_api(question: str) -> dict[str, Any]:
+    def ask_api(question: str, request: gr.Request) -> dict[str, Any]:
         """Answer one question; returns the JSON answer object."""
+        text = question if isinstance(question, str) else ""
+        wait = over_limit(request, "gradio")
+        if wait is not None:
+            raise gr.Error(say(detect_language(text) if text.strip() else "en", "rate_limited", seconds=wait))
         try:
-            return answerer.ask(question).to_dict()
+            answer = answerer.ask(question)
         except BadQuestion as exc:
-            return answerer.refusal(question if isinstance(question, str) else "", str(exc)).to_dict()
+            answer = answerer.refusal(text, str(exc))
+        count(answer, "gradio")
+        return answer.to_dict()
 
     t = page_texts(answerer, "en")
     with gr.Blocks(title="civicbot") as app:
@@ -167,20 +226,7 @@ def build_app(answerer: Answerer, settings: Settings) -> gr.Blocks:
     return app
 
 
-def launch(
-    answerer: Answerer, settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True
-) -> Any:
-    """Serve the chat; prints the local URL once ready."""
-    app = build_app(answerer, settings)
-    app.queue(default_concurrency_limit=4, max_size=256)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        prevent_thread_lock=not block,
-        show_error=False,
-        css=CSS,
-        head=HEAD,
-        footer_links=["api"],
-        quiet=False,
-    )
-    return app
+def mount(app: FastAPI, blocks: gr.Blocks, path: str = "/") -> FastAPI:
+    """Serve the chat page from a FastAPI app, with the page's stylesheet and head."""
+    blocks.queue(default_concurrency_limit=4, max_size=256)
+    return gr.mount_gradio_app(app, blocks, path=path, css=CSS, head=HEAD, footer_links=["api"], show_error=False)

@@ -5,8 +5,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,21 +109,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a free port of 127.0.0.1 in a thread, as `civicbot serve` runs it; yields
+    its URL once it accepts connections."""
+    from bot.server import bind, uvicorn_server
+
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    runner = uvicorn_server(app)
+    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not runner.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        runner.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, hostile_corpus: Path) -> Iterator[tuple[str, Settings]]:
-    """The real Gradio app on 127.0.0.1, over the hostile corpus; yields (url, settings)."""
-    from bot.ui import build_app
+    """The real app of `civicbot serve` (chat, JSON API, metrics) on 127.0.0.1, over the hostile corpus; yields
+    (url, settings)."""
+    from bot.server import create_app
 
     data = tmp_path_factory.mktemp("server-data")
-    server_settings = Settings(data_dir=data, corpus_dir=hostile_corpus)
-    app = build_app(build_answerer(server_settings), server_settings)
-    app.queue(default_concurrency_limit=4)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", server_settings
-    finally:
-        app.close()
+    # No rate limit and no trusted proxy, whatever the environment says: many tests share this one server.
+    server_settings = Settings(data_dir=data, corpus_dir=hostile_corpus, rate_limit=None, trusted_proxies=[])
+    with serving(create_app(build_answerer(server_settings), server_settings)) as url:
+        yield url, server_settings
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -77,13 +77,14 @@ def test_an_unusable_index_is_one_clear_line(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not CONTRACT_CHECK.exists(), reason="the outside contract checker (../shared/tools) is not beside this clone"
 )
-def test_the_shared_contract_check_passes(settings: Settings) -> None:
+def test_the_shared_contract_check_passes(settings: Settings, server: tuple[str, Settings]) -> None:
     import os
     import subprocess
 
     exe = str(Path(sys.executable).with_name("civicbot"))
+    url, _ = server  # the web side too: the Gradio `ask` endpoint and the JSON API, health and metrics
     done = subprocess.run(
-        [sys.executable, str(CONTRACT_CHECK), "--exe", exe],
+        [sys.executable, str(CONTRACT_CHECK), "--exe", exe, "--url", url],
         capture_output=True,
         text=True,
         timeout=900,
@@ -92,3 +93,4 @@ def test_the_shared_contract_check_passes(settings: Settings) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "all contract checks hold" in done.stdout
+    assert "POST /api/v1/ask is 200" in done.stdout and "skip HTTP API" not in done.stdout
