@@ -4,7 +4,7 @@ scored by both embedding models against the in-memory sentence vectors of one in
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from bot.index import PassageIndex
 from bot.query import Query
 from bot.records import Hit, Passage
 from bot.snapshot import Snapshot
+from bot.text import WORD, fold
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ class HybridRetriever:
         snap = snapshot or self.current()
         k = k or self.k
         depth = min(len(snap.passages), max(20, 4 * k))
-        vectors = self._query_vectors(query, snap)
+        named = snap.named_documents(query)
+        vectors = self._query_vectors(_without_names(query, snap, named), snap)
         dense = self._dense(vectors, depth, snap) if query.search_text else []
         dense_sim = dict(dense)
         lexical = snap.bm25.get_scores(query.lexical_terms) if query.lexical_terms else [0.0] * len(snap.passages)
@@ -215,7 +217,6 @@ class HybridRetriever:
         for ranking in ([pid for pid, _ in dense], lexical_rank):
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        named = snap.named_documents(query)
         pool = [
             (pid, f)
             for pid, f in sorted(fused.items(), key=lambda kv: -kv[1])
@@ -313,6 +314,18 @@ class HybridRetriever:
             scored.append((coverage + 0.5 * fused_score / top + 0.3 * dense_sim.get(pid, 0.0), pid, fused_score))
         scored.sort(key=lambda t: -t[0])
         return [(pid, fused_score) for _, pid, fused_score in scored]
+
+
+def _without_names(query: Query, snap: Snapshot, named: frozenset[str] | None) -> Query:
+    """The question as the models should read it once a name it uses has singled out its document(s): without that
+    name, which every sentence of the document shares and which otherwise outweighs what is asked ("Dunmore Springs
+    fine for a third violation" is a question about fines)."""
+    if named is None:
+        return query
+    names = frozenset().union(*(snap.names[slug] for slug in named))
+    drop = {c.word for c in query.concepts if c.stems & names}
+    kept = [w for w in WORD.findall(query.search_text) if fold(w) not in drop]
+    return replace(query, search_text=" ".join(kept)) if kept else query
 
 
 def _spread(found: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -89,3 +89,25 @@ def test_a_cross_language_question_gets_its_own_cut_off_but_a_personal_one_never
     assert scorer.threshold(personal=True, cross_language=True) == 0.7
     without = Scorer.from_dict({**json.loads(scorer.to_json()), "cross_language_threshold": None})
     assert without.threshold(personal=False, cross_language=True) == 0.6
+
+
+def test_once_a_name_has_chosen_the_document_the_models_read_the_question_without_it() -> None:
+    from bot.retrieve import _without_names
+
+    snap = Snapshot(
+        [
+            make_passage("ashford", 1, "The fine in Ashford is $200, Mayor Lena Ortiz said."),
+            make_passage("brookvale", 1, "The fine in Brookvale is $300, said Mayor Theo Park."),
+        ],
+        versions=(None, None, None, None),
+    )
+    named = snap.analyze("Brookvale fine for a third violation?")
+    assert _without_names(named, snap, snap.named_documents(named)).search_text.lower().split() == [
+        "fine",
+        "for",
+        "a",
+        "third",
+        "violation",
+    ]
+    plain = snap.analyze("how much is the fine")
+    assert _without_names(plain, snap, snap.named_documents(plain)) is plain
