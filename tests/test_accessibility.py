@@ -1,7 +1,6 @@
 """WCAG 2.1 AA on the chat page: axe-core in real Chromium, and a resident who uses only the keyboard."""
 
 import json
-import os
 import re
 from typing import Any
 
@@ -9,7 +8,6 @@ import pytest
 
 from bot.config import Settings
 from tests.conftest import ARTIFACTS
-from tests.test_web import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -40,17 +38,6 @@ FOCUS_STYLE_JS = """() => {
         background: background,
     };
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), "Debian chromium is required: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _show_answer_with_source(page, url: str, lang: str) -> Any:  # type: ignore[no-untyped-def]
@@ -92,13 +79,13 @@ def _describe(violations: list[dict[str, Any]], where: str) -> str:
     ],
 )
 def test_axe_finds_no_serious_violations_with_an_answer_and_a_source_open(  # type: ignore[no-untyped-def]
-    server: tuple[str, Settings], chromium, lang: str, width: int, scheme: str
+    server: tuple[str, Settings], browser, lang: str, width: int, scheme: str
 ) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     url, _ = server
     name = f"axe-{lang}-{width}-{scheme}"
-    page = chromium.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
     try:
         bubble = _show_answer_with_source(page, url, lang)
         assert page.evaluate("document.documentElement.lang") == lang
@@ -164,10 +151,10 @@ def _tab_until(page, key: str, selector: str, seen: list[dict[str, Any]], limit:
 
 
 def test_a_resident_using_only_the_keyboard_asks_reads_and_opens_a_source(  # type: ignore[no-untyped-def]
-    server: tuple[str, Settings], chromium
+    server: tuple[str, Settings], browser
 ) -> None:
     url, _ = server
-    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
     box = page.get_by_label("Your question")
     box.wait_for(timeout=15000)

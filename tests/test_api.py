@@ -2,7 +2,6 @@
 then the real `civicbot serve` app over real HTTP on 127.0.0.1 (slow): ask, health, bad input, 429, metrics."""
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -278,15 +277,9 @@ def test_the_gradio_endpoint_shares_the_limit(limited: StartApp) -> None:
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_the_chat_counts_answers_and_says_kindly_when_to_wait(limited: StartApp) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_web import CHROMIUM, CHROMIUM_ARGS
-
-    assert os.path.exists(CHROMIUM), "Debian chromium is required: apt-get install chromium"
+def test_the_chat_counts_answers_and_says_kindly_when_to_wait(limited: StartApp, browser) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
-    with limited("2/minute") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with limited("2/minute") as url:
         page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(url)
         page.get_by_label("Your question").fill("Can the police help ICE?")
@@ -309,4 +302,4 @@ def test_the_chat_counts_answers_and_says_kindly_when_to_wait(limited: StartApp)
         assert "Ha hecho muchas preguntas en poco tiempo" in page.locator(".notice").nth(1).inner_text()
         assert _counter(url, "civicbot_rate_limited_total", channel="chat") == 2
         page.screenshot(path=str(ARTIFACTS / "rate-limited.png"), full_page=True)
-        browser.close()
+        page.close()

@@ -2,18 +2,15 @@
 project's own corpus: not in the web chat (read in real Chromium, both languages, with a refusal shown), not in the
 CLI's answers and refusals."""
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.service import build_answerer, ingest
 from tests.conftest import run_cli, serving
-from tests.test_web import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
 
@@ -67,29 +64,24 @@ def page_url(other_topic: Settings) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_the_web_chat_names_only_its_own_corpus(page_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), "Debian chromium is required: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        try:
-            page.goto(page_url)
-            box = page.get_by_label("Your question")
-            box.wait_for(timeout=15000)
-            english = page.inner_text("body")
-            assert "Tenant Help Desk" in english  # the header names what this corpus covers: its documents' titles
-            box.fill(QUESTIONS[1])
-            page.get_by_role("button", name="Ask", exact=True).click()
-            page.locator(".abstention").first.wait_for(timeout=30000)
-            answered = page.inner_text("body")
-            page.get_by_label("Español").check()
-            page.get_by_label("Su pregunta").wait_for(timeout=15000)
-            spanish = page.inner_text("body")
-            title = page.title()
-        finally:
-            browser.close()
+def test_the_web_chat_names_only_its_own_corpus(page_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    try:
+        page.goto(page_url)
+        box = page.get_by_label("Your question")
+        box.wait_for(timeout=15000)
+        english = page.inner_text("body")
+        assert "Tenant Help Desk" in english  # the header names what this corpus covers: its documents' titles
+        box.fill(QUESTIONS[1])
+        page.get_by_role("button", name="Ask", exact=True).click()
+        page.locator(".abstention").first.wait_for(timeout=30000)
+        answered = page.inner_text("body")
+        page.get_by_label("Español").check()
+        page.get_by_label("Su pregunta").wait_for(timeout=15000)
+        spanish = page.inner_text("body")
+        title = page.title()
+    finally:
+        page.close()
     for name, text in (("English page", english), ("after a refusal", answered), ("Spanish page", spanish)):
         assert not _foreign(text), f"{name}: {_foreign(text)}"
     assert not _foreign(title)

@@ -1,7 +1,6 @@
 """The real Gradio server on 127.0.0.1: the `ask` API, and a resident's session in real headless Chromium."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,6 @@ from bot.config import Settings
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def test_api_answers_and_abstains(server: tuple[str, Settings]) -> None:
@@ -34,17 +22,6 @@ def test_api_answers_and_abstains(server: tuple[str, Settings]) -> None:
     assert out["abstained"] is True
     empty = client.predict("", api_name="/ask")
     assert empty["abstained"] is True and empty["kind"] == "invalid"
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), "Debian chromium is required: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _ask(page, question: str, nth: int) -> object:  # type: ignore[no-untyped-def]
