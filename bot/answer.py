@@ -116,9 +116,10 @@ class Answerer:
             logger.info("question=%r", text)
         return answer
 
-    def refusal(self, question: str, reason: str) -> Answer:
-        """An abstention for input that could not be read as a question (used where an error cannot be raised)."""
-        language = detect_language(question) if question.strip() else "en"
+    def refusal(self, question: str, reason: str, language: str | None = None) -> Answer:
+        """An abstention for input that could not be read as a question (used where an error cannot be raised), in
+        the given language or the question's."""
+        language = language or (detect_language(question) if question.strip() else "en")
         return Answer(
             question=question,
             text=f"{reason} {self.referrals.for_language(language)}",

@@ -121,16 +121,7 @@ def answer_request(answerer: Answerer, body: AskRequest) -> Answer:
     except BadQuestion as exc:
         question = body.question.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates in the reply
         language = body.language or (detect_language(question) if question.strip() else "en")
-        reason = message(language, exc.key) if exc.key else str(exc)
-        referral = answerer.referrals.for_language(language)
-        return Answer(
-            question=question,
-            text=f"{reason} {referral}",
-            abstained=True,
-            language=language,
-            kind="invalid",
-            referral=referral,
-        )
+        return answerer.refusal(question, message(language, exc.key) if exc.key else str(exc), language)
 
 
 def index_state(answerer: Answerer) -> tuple[str, int] | None:
