@@ -11,23 +11,36 @@ import phonenumbers
 
 from bot.text import fold
 
-# Question cues per kind, English and Spanish, matched on the folded (lower-case, accent-free) question.
-QUESTION_CUES: dict[str, tuple[str, ...]] = {
-    "hours": (
-        r"\bwhat time\b",
-        r"\bhours\b",
-        r"\bwhen (?:is|are|does|do) .*\b(?:open|close)",
-        r"\bopen (?:on|at|until)\b",
-        r"\bhorarios?\b",
-        r"\ba que hora\b",
-        r"\babre\b",
-        r"\bcierra\b",
+# Question cues per kind, English and Spanish, matched on the folded (lower-case, accent-free) question. A question
+# word says what is asked ("how much will the longer hours cost" asks an amount); a noun only names what the question
+# is about, so it decides the kind only when no question word does ("the library hours?").
+ASKING: dict[str, tuple[str, ...]] = {
+    "hours": (r"\bwhat time\b", r"\bwhen (?:is|are|does|do) .*\b(?:open|close)", r"\ba que hora\b"),
+    "phone": (r"\bwhat(?:'s| is) the (?:phone )?number\b", r"\bnumero de\b"),
+    "email": (),
+    "duration": (
+        r"\bhow long\b",
+        r"\bhow many (?:days|weeks|months|years|hours)\b",
+        r"\bcuanto tiempo\b",
+        r"\bcuantos (?:dias|meses|anos|semanas|horas)\b",
     ),
-    "phone": (r"\bphone\b", r"\bcall\b", r"\bnumber (?:for|of|to)\b", r"\btelefono\b", r"\bllamar\b", r"\bnumero de\b"),
+    "money": (r"\bhow much\b", r"\bcuanto (?:cuesta|cobra|paga|es la multa|dinero)"),
+    "address": (r"\bwhere\b", r"\bdonde\b"),
+    "date": (
+        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b",
+        r"\bwhat (?:date|day|year|month)\b",
+        r"\bcuando\b",
+        r"\bque (?:fecha|dia)\b",
+    ),
+    "person": (r"^\W*(?:and |so )?who\b", r"\bwho (?:is|was|said|signed|voted|wrote)\b", r"\bquien(?:es)?\b"),
+    "number": (r"\bhow many\b", r"\bcuant[oa]s\b"),
+}
+NAMING: dict[str, tuple[str, ...]] = {
+    "hours": (r"\bhours\b", r"\bopen (?:on|at|until)\b", r"\bhorarios?\b", r"\babre\b", r"\bcierra\b"),
+    "phone": (r"\bphone\b", r"\bcall\b", r"\bnumber (?:for|of|to)\b", r"\btelefono\b", r"\bllamar\b"),
     "email": (r"\be-?mail\b", r"\bcorreo\b"),
-    "address": (r"\bwhere\b", r"\baddress\b", r"\bdonde\b", r"\bdireccion\b", r"\blocated\b", r"\bubicad"),
+    "duration": (r"\bdeadline\b", r"\bplazo\b"),
     "money": (
-        r"\bhow much\b",
         r"\bcost",
         r"\bfee",
         r"\bfine[sd]?\b",
@@ -35,32 +48,16 @@ QUESTION_CUES: dict[str, tuple[str, ...]] = {
         r"\bpay\b",
         r"\bcharge",
         r"\bpenalt",
-        r"\bcuanto (?:cuesta|cobra|paga|es la multa|dinero)",
         r"\bcuesta\b",
         r"\bcobra",
         r"\bmulta",
         r"\bprecio\b",
         r"\bdinero\b",
     ),
-    "duration": (
-        r"\bhow long\b",
-        r"\bhow many (?:days|weeks|months|years|hours)\b",
-        r"\bdeadline\b",
-        r"\bcuanto tiempo\b",
-        r"\bcuantos (?:dias|meses|anos|semanas)\b",
-        r"\bplazo\b",
-    ),
-    "date": (
-        r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b",
-        r"\bwhat (?:date|day|year|month)\b",
-        r"\bcuando\b",
-        r"\bque (?:fecha|dia)\b",
-        r"\b(?:start|begin|take effect|effective)\b",
-        r"\bempieza\b",
-        r"\bentra en vigor\b",
-    ),
-    "person": (r"^\W*(?:and |so )?who\b", r"\bwho (?:is|was|said|signed|voted|wrote)\b", r"\bquien(?:es)?\b"),
-    "number": (r"\bhow many\b", r"\bcuant[oa]s\b"),
+    "address": (r"\baddress\b", r"\bdireccion\b", r"\blocated\b", r"\bubicad"),
+    "date": (r"\b(?:start|begin|take effect|effective)\b", r"\bempieza\b", r"\bentra en vigor\b"),
+    "person": (),
+    "number": (),
 }
 # "when does it start" asks for a date; "what time" for hours: the more specific kind wins.
 PRIORITY = ("hours", "phone", "email", "duration", "money", "address", "date", "person", "number")
@@ -78,8 +75,9 @@ DURATION = re.compile(
     re.I,
 )
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+# A street with or without its number ("300 Linden Street", "the lot on Water Street").
 STREET = re.compile(
-    r"\b\d{1,5}\s+(?:[A-Z][\w.]*\s+){1,4}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|Dr\.?|"
+    r"\b(?:\d{1,5}\s+)?(?:[A-Z][\w.]*\s+){1,4}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|Dr\.?|"
     r"Way|Place|Plaza|Square)\b|\b(?:calle|avenida|Calle|Avenida)\s+\w+|\b(?:Suite|Room|Floor|piso|oficina)\s+\w+",
 )
 PERSON = re.compile(r"\b[A-Z][a-zá-ú]+(?:[- ][A-Z][a-zá-ú]+)+\b")
@@ -121,9 +119,10 @@ def _month_and_day_names() -> re.Pattern[str]:
 def question_kind(question: str) -> str | None:
     """The one kind of fact a question asks for, or None for an open question."""
     folded = fold(question)
-    for kind in PRIORITY:
-        if any(re.search(cue, folded) for cue in QUESTION_CUES[kind]):
-            return kind
+    for cues in (ASKING, NAMING):
+        for kind in PRIORITY:
+            if any(re.search(cue, folded) for cue in cues[kind]):
+                return kind
     return None
 
 

@@ -507,3 +507,24 @@ def test_an_imported_pdf_is_ingested_and_cited_in_an_answer(tmp_path: Path, corp
     lines = done.stderr.strip().splitlines()
     assert done.exit_code == 0 and f"annual-report-2025: 1 changed, {passages - 1} unchanged" in lines
     assert lines[-1].startswith(f"index: {passages} passages (0 added, 1 updated")
+
+
+@pytest.mark.slow
+def test_a_page_and_a_word_file_imported_together_each_answer_with_a_citation(tmp_path: Path, corpus: Path) -> None:
+    from bot.service import ingest
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "library-hours.html").write_text(PAGE, encoding="utf-8")
+    write_word(inbox / "winter-parking.docx")
+    env = {"CIVICBOT_DATA_DIR": str(tmp_path / "data"), "CIVICBOT_CORPUS_DIR": str(corpus)}
+    done = run_cli("add", str(inbox), "--source", "https://city.example/inbox", env=env)
+    assert done.returncode == 0, done.stderr
+    ingest(Settings(data_dir=tmp_path / "data", corpus_dir=corpus))
+    for question, fact, slug in (
+        ("How much will the longer library hours cost each year?", "$240,000", "library-hours"),
+        ("Where are towed cars taken during a snow emergency?", "Water Street", "winter-parking"),
+    ):
+        answer = json.loads(run_cli("ask", "--json", question, env=env).stdout)
+        assert answer["abstained"] is False and fact in answer["answer"], answer["answer"]
+        assert answer["citations"] and all(c["passage_id"].startswith(f"{slug}#p") for c in answer["citations"])

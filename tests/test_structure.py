@@ -42,9 +42,18 @@ def test_question_kinds_in_english_and_spanish() -> None:
     assert question_kind("what does the order do") is None
 
 
+def test_a_question_word_says_what_is_asked_before_a_noun_does() -> None:
+    assert question_kind("How much will the longer library hours cost each year?") == "money"
+    assert question_kind("how many hours do I have to respond") == "duration"
+    assert question_kind("what are the library hours?") == "hours"
+    assert question_kind("where do I pay the fee") == "address"
+    assert question_kind("late fee?") == "money"
+
+
 def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert {"phone", "hours"} <= sentence_kinds("Call (555) 284-7310, Monday from 9:00 a.m.")
     assert "money" in sentence_kinds("The fine is $500.")
+    assert "address" in sentence_kinds("Cars are towed to the impound lot on Water Street.")
     assert "duration" in sentence_kinds("Tenants have 30 days to respond.")
     assert "date" in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
     assert sentence_kinds("You may use the service.") == frozenset()
