@@ -3,7 +3,6 @@ matter, then Markdown). Each file is checked before it is read (size, what its c
 importer for its format, given a header from its own metadata and the options, validated as a corpus document, and
 only then written, through a temporary file in the corpus folder, so a failure leaves nothing half-written."""
 
-import datetime as dt
 import os
 import re
 import tempfile
@@ -41,15 +40,8 @@ IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")
 FIELDS = ("title", "source", "date", "publisher", "language")
 
 
-@dataclass(frozen=True)
-class Options:
-    """Header fields given on the command line; each one wins over what the file says."""
-
-    title: str | None = None
-    publisher: str | None = None
-    date: dt.date | None = None
-    source: str | None = None
-    language: str | None = None
+# The command line gives the same header fields a file may carry; each one given wins over the file's.
+Options = Metadata
 
 
 @dataclass(frozen=True)
