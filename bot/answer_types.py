@@ -16,7 +16,13 @@ from bot.text import fold
 # is about, so it decides the kind only when no question word does ("the library hours?").
 ASKING: dict[str, tuple[str, ...]] = {
     "hours": (r"\bwhat time\b", r"\bwhen (?:is|are|does|do) .*\b(?:open|close)", r"\ba que hora\b"),
-    "phone": (r"\bwhat(?:'s| is) the (?:phone )?number\b", r"\bnumero de\b"),
+    # "who do I call" asks for a number before "who" asks for a person.
+    "phone": (
+        r"\b(?:what|which)(?:'s| is)? (?:the )?(?:phone )?number\b",
+        r"\b(?:who|what|which|where)\b.{0,30}\bcall\b",
+        r"\bnumero de\b",
+        r"\b(?:a quien|que numero|donde)\b.{0,30}\bllam(?:o|ar|amos)\b",
+    ),
     "email": (),
     "duration": (
         r"\bhow long\b",
@@ -110,8 +116,10 @@ def _month_and_day_names() -> re.Pattern[str]:
             names.update(fold(n) for n in info.get(key, []) if len(n) > 3 and n.isalpha())
     names -= {"marzo", "mayo", "march", "may"}  # also everyday words ("may", "march"); taken with a number below
     alternatives = "|".join(sorted(names, key=len, reverse=True))
+    # A day number beside its month ("April 22", "7 de abril") is part of the date, not a count.
     return re.compile(
-        rf"\b(?:{alternatives})\b|\b(?:march|may|marzo|mayo)\s+\d{{1,2}}\b|\b\d{{1,2}}\s+de\s+(?:marzo|mayo)\b|"
+        rf"\b(?:\d{{1,2}}\s+de\s+)?(?:{alternatives})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?|"
+        r"\b(?:march|may|marzo|mayo)\s+\d{1,2}\b|\b\d{1,2}\s+de\s+(?:marzo|mayo)\b|"
         r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"
     )
 
@@ -126,18 +134,31 @@ def question_kind(question: str) -> str | None:
     return None
 
 
-def _has_phone(sentence: str) -> bool:
-    return any(True for _ in phonenumbers.PhoneNumberMatcher(sentence, "US", leniency=phonenumbers.Leniency.POSSIBLE))
+def _phones(sentence: str) -> list[str]:
+    matcher = phonenumbers.PhoneNumberMatcher(sentence, "US", leniency=phonenumbers.Leniency.POSSIBLE)
+    return [m.raw_string for m in matcher]
 
 
 @lru_cache(maxsize=65536)
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """Every kind of fact a sentence holds (cached: the corpus's sentences recur in every answer)."""
     kinds = {kind for pattern, found in NOTATIONS for kind in found if pattern.search(sentence)}
-    if _month_and_day_names().search(fold(sentence)):
+    folded = fold(sentence)
+    dates = _month_and_day_names()
+    if dates.search(folded):
         kinds.add("date")
-    if _has_phone(sentence):
+    phones = _phones(sentence)
+    if phones:
         kinds.add("phone")
+    # A count is a number that is not part of a date, a year, a clock time or a phone number: "how many" is not
+    # answered by "March 5, 2026".
+    rest = folded
+    for phone in phones:
+        rest = rest.replace(fold(phone), " ")
+    for pattern in (dates, YEAR, CLOCK):
+        rest = pattern.sub(" ", rest)
+    if not NUMBER.search(rest):
+        kinds.discard("number")
     return frozenset(kinds)
 
 

@@ -48,6 +48,7 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lower-case and strip accents, so 'Policía' and 'policia' compare equal."""
     decomposed = unicodedata.normalize("NFD", word.lower().replace("’", "'"))

@@ -50,6 +50,13 @@ def test_a_question_word_says_what_is_asked_before_a_noun_does() -> None:
     assert question_kind("late fee?") == "money"
 
 
+def test_who_or_what_number_to_call_asks_for_a_phone_number() -> None:
+    assert question_kind("who do I call to report it") == "phone"
+    assert question_kind("what number do I call") == "phone"
+    assert question_kind("¿a qué número llamo para quejarme?") == "phone"
+    assert question_kind("who signed the order") == "person"
+
+
 def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert {"phone", "hours"} <= sentence_kinds("Call (555) 284-7310, Monday from 9:00 a.m.")
     assert "money" in sentence_kinds("The fine is $500.")
@@ -57,6 +64,14 @@ def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert "duration" in sentence_kinds("Tenants have 30 days to respond.")
     assert "date" in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
     assert sentence_kinds("You may use the service.") == frozenset()
+
+
+def test_a_number_inside_a_date_time_or_phone_number_is_not_a_count() -> None:
+    assert "number" not in sentence_kinds("The council voted on Tuesday, April 22, 2025.")
+    assert "number" not in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
+    assert "number" not in sentence_kinds("Call (555) 284-7310 from 9:00 a.m.")
+    assert "number" in sentence_kinds("The council voted 5-2 on April 22.")
+    assert "number" in sentence_kinds("About 40 attorneys signed up in 2026.")
     assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
 
 
