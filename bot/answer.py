@@ -6,6 +6,7 @@ attributed, contested claims paired with what contests them) and cited. When the
 answer, it abstains with a referral."""
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -218,24 +219,31 @@ class Answerer:
             if picked >= self.policy.max_sentences or probabilities[i] < floor:
                 break
             # A sentence comes with the ones it cannot stand without; the whole block must fit the length limit.
-            with_block = self._with_context([*chosen, features.candidates[i].unit], snap)
+            with_block = self._with_context([*chosen, features.candidates[i].unit], snap, query.asks == "person")
             if chosen and sum(len(u.text.split()) for u in with_block) > self.policy.max_words:
                 continue
             chosen, picked = with_block, picked + 1
         scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
         return _Selection(units=chosen, scores=scores)
 
-    def _with_context(self, chosen: list[Unit], snap: Snapshot) -> list[Unit]:
+    def _with_context(self, chosen: list[Unit], snap: Snapshot, name_speakers: bool = False) -> list[Unit]:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
         the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
-        ("no such actions") never appears without the one it points at, nor that one without it; and a sentence that
-        introduces a speaker brings the next one, which says what they said ("She said …")."""
+        ("no such actions") never appears without the one it points at, nor that one without it; a sentence that
+        introduces a speaker brings the next one, which says what they said ("She said …"); and speech by a "she" no
+        name was found for comes after the sentences back to the one that names her, or first (unless the question
+        asks who), or not at all."""
         out: list[Unit] = []
         for unit in chosen:
             block = [unit]
             preceding = self._preceding(unit, snap) if unit.contrasts or unit.refers_back else None
             if preceding is not None:
                 block.insert(0, preceding)
+            if unit.unnamed_speaker and (out or name_speakers):
+                named = self._back_to_speaker(unit, snap)
+                if named is None and out:
+                    continue  # after another sentence, "she added" would read as that sentence's speaker's words
+                block = [*(named or []), *block]
             following = self._following(unit, snap)
             if following is not None:
                 same_passage = following.passage.id == unit.passage.id
@@ -246,9 +254,34 @@ class Answerer:
                     or (continues and following.speaker and following.speaker in unit.text)
                 ):
                     block.append(following)
-            placed = {u.key for u in out}
-            out.extend(u for u in block if u.key not in placed)
+            for u in block:
+                if u.key in {v.key for v in out}:
+                    continue
+                # A sentence whose speaker the one before it names goes right after that one, wherever it is.
+                before = next((i for i, v in enumerate(out) if v.key == (u.passage.id, u.index - 1)), None)
+                if u.unnamed_speaker and before is not None:
+                    out.insert(before + 1, u)
+                else:
+                    out.append(u)
         return out
+
+    def _back_to_speaker(self, unit: Unit, snap: Snapshot, limit: int = 3) -> list[Unit] | None:
+        """The sentences before a pronoun's reported speech, back to the nearest one that names a speaker of the
+        document (at most `limit`), in source order; None when none of them does."""
+        surnames = snap.speakers(unit.passage.slug).surnames
+        chain: list[Unit] = []
+        current = unit
+        for _ in range(limit):
+            previous = self._preceding(current, snap)
+            if previous is None:
+                return None
+            chain.insert(0, previous)
+            if previous.speaker or any(re.search(rf"\b{re.escape(name)}\b", previous.text) for name in surnames):
+                return chain
+            if not previous.unnamed_speaker:
+                return None  # a sentence between that names nobody and quotes nobody: the thread is lost
+            current = previous
+        return None
 
     # Passage 0 (publication details) is not part of the article's text: context never crosses into or out of it.
     def _preceding(self, unit: Unit, snap: Snapshot) -> Unit | None:

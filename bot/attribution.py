@@ -25,6 +25,8 @@ QUOTE = re.compile(
 )
 FULL_NAME = re.compile(rf"\b([A-Z][a-z]+)\s+({NAME})\b(?!\s+[A-Z])")
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
+# "…," she added / "…, he said, and…": reported speech whose speaker only the sentences before it name.
+PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he|[Tt]hey)\s+(?:also\s+)?(?:{SPEECH}|asked|criticized|replied)\b")
 CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
 # "To date, no such actions have occurred": a sentence that points back at the one before it means nothing alone.
 REFERS_BACK = re.compile(r"^(?:This|That|These|Those)\b|^(?:\S+\s+){0,4}(?:such|these|those)\b")
@@ -59,6 +61,12 @@ class Unit:
         """Whether the sentence points back at the one before it ("no such actions", "These steps")."""
         return not self.quote and bool(REFERS_BACK.match(self.text))
 
+    @property
+    def unnamed_speaker(self) -> bool:
+        """Whether the sentence reports speech by "he", "she" or "they" that could not be resolved to a name: it
+        reads as said by whoever an answer names just before it."""
+        return self.speaker is None and bool(PRONOUN_SPEECH.search(self.text))
+
     def stems(self) -> frozenset[str]:
         """Stems of the sentence and of its resolved speaker, so 'What did the White House say' finds 'She said'."""
         return frozenset(terms(self.text) + terms(self.speaker or ""))
@@ -74,9 +82,17 @@ class DocumentSpeakers:
         self.descriptors = {n: self._describe(n) for n in self.surnames}
 
     def _describe(self, surname: str) -> str:
+        listed = surname
         for _, sentence in self.sentences:
             match = re.search(rf"\b{surname}\b", sentence)
             if not match:
+                continue
+            # In a list of names ("Council Members Ray Castellano and Thomas Whitcombe") the title is everyone's:
+            # only the first name is this person's.
+            if re.match(r",?\s+(?:and\s+)?[A-Z]|,\s*[A-Z]", sentence[match.end() :]):
+                first = sentence[: match.start()].split()[-1:]
+                if listed == surname and first and first[0][0].isupper() and first[0].isalpha():
+                    listed = f"{first[0]} {surname}"
                 continue
             before = sentence[: match.start()].split()
             kept: list[str] = []
@@ -92,8 +108,8 @@ class DocumentSpeakers:
                     lower_used = True
                 else:
                     break
-            return " ".join([*kept, surname])
-        return surname
+            return " ".join([*kept, surname]) if kept else listed
+        return listed
 
     def speaker_before(self, n: int, index: int) -> str | None:
         """Who "he" or "she" in sentence `index` of paragraph `n` is, when that is certain: the one speaker named in

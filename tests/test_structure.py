@@ -64,6 +64,7 @@ def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert "duration" in sentence_kinds("Tenants have 30 days to respond.")
     assert "date" in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
     assert sentence_kinds("You may use the service.") == frozenset()
+    assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
 
 
 def test_a_number_inside_a_date_time_or_phone_number_is_not_a_count() -> None:
@@ -72,7 +73,6 @@ def test_a_number_inside_a_date_time_or_phone_number_is_not_a_count() -> None:
     assert "number" not in sentence_kinds("Call (555) 284-7310 from 9:00 a.m.")
     assert "number" in sentence_kinds("The council voted 5-2 on April 22.")
     assert "number" in sentence_kinds("About 40 attorneys signed up in 2026.")
-    assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
 
 
 def test_a_pronoun_is_attributed_only_when_certain() -> None:
@@ -101,3 +101,53 @@ def test_a_place_is_never_a_speaker_and_an_unsure_quote_stays_as_written() -> No
     (quote,) = units_of(passages[1], speakers)
     assert quote.speaker is None
     assert render(quote, speakers, set(), frozenset()) == passages[1].text
+
+
+def test_reported_speech_by_an_unresolved_pronoun_never_follows_another_speaker() -> None:
+    from bot.answer import Answerer
+    from bot.snapshot import Snapshot
+
+    snap = Snapshot(
+        [
+            make_passage("doc", 1, "Finance Director Gloria Estrada-Lin said the rates are fair."),
+            make_passage(
+                "doc",
+                2,
+                "Estrada-Lin disputed that figure. The change is $3 a month, she said. "
+                "\u201cIt is not an accurate picture,\u201d she added.",
+            ),
+            make_passage("doc", 3, "Council Member Priya Raman said the fee is overdue."),
+            make_passage("doc", 4, "The vote was close. \u201cWe waited too long,\u201d she said."),
+        ],
+        versions=(None, None, None, None),
+    )
+    units = {p.n: snap.units(p) for p in snap.passages}
+    added, unnamed = units[2][2], units[4][1]
+    assert added.speaker is None and added.unnamed_speaker and not units[3][0].unnamed_speaker
+    answerer = Answerer.__new__(Answerer)  # the context rules need no models
+    # After Raman's sentence, "she added" comes with the sentences back to the one naming Estrada-Lin.
+    block = answerer._with_context([units[3][0], added], snap)
+    assert [u.text for u in block] == [units[3][0].text, *(u.text for u in units[2])]
+    # One whose speaker no nearby sentence names is left out rather than read as Raman's words.
+    assert answerer._with_context([units[3][0], unnamed], snap) == [units[3][0]]
+    assert answerer._with_context([unnamed], snap) == [unnamed]
+    # First in an answer, nothing before it misleads; but "who said it?" gets the sentences that name the speaker.
+    assert answerer._with_context([added], snap) == [added]
+    assert answerer._with_context([added], snap, name_speakers=True) == units[2]
+
+
+def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
+    speakers = DocumentSpeakers(
+        [
+            make_passage("doc", 1, "Council Members Ray Castellano and Thomas Whitcombe voted against."),
+            make_passage("doc", 2, "Council Member Ray Castellano said the fee is too high. Castellano said more."),
+        ]
+    )
+    assert speakers.descriptors["Castellano"] == "Council Member Ray Castellano"
+    listed_only = DocumentSpeakers(
+        [
+            make_passage("doc", 1, "Council Members Ray Castellano and Thomas Whitcombe voted against."),
+            make_passage("doc", 2, "Castellano said the fee is too high."),
+        ]
+    )
+    assert listed_only.descriptors["Castellano"] == "Ray Castellano"
