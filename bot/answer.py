@@ -234,6 +234,7 @@ class Answerer:
         name was found for comes after the sentences back to the one that names her, or first (unless the question
         asks who), or not at all."""
         out: list[Unit] = []
+        placed: set[tuple[str, int]] = set()
         for unit in chosen:
             block = [unit]
             preceding = self._preceding(unit, snap) if unit.contrasts or unit.refers_back else None
@@ -255,8 +256,9 @@ class Answerer:
                 ):
                     block.append(following)
             for u in block:
-                if u.key in {v.key for v in out}:
+                if u.key in placed:
                     continue
+                placed.add(u.key)
                 # A sentence whose speaker the one before it names goes right after that one, wherever it is.
                 before = next((i for i, v in enumerate(out) if v.key == (u.passage.id, u.index - 1)), None)
                 if u.unnamed_speaker and before is not None:
