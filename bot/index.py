@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 64
 COPY_BATCH = 1000
+# Reading a whole collection in one call fails past SQLite's limit on query variables (seen at 100k passages).
+READ_PAGE = 5000
 MODEL_KEY = "embedding_model"
 # A collection that holds no passages: its metadata names the live version of each logical index.
 POINTER = "civicbot_live"
@@ -278,7 +280,7 @@ class PassageIndex:
             col = self._get(collection) if collection else self._live_collection()
             if col is None:
                 return []
-            got = col.get(include=["documents", "metadatas"])
+            got = _get_all(col, ["documents", "metadatas"])
             passages = [
                 Passage.from_metadata(text, meta)
                 for text, meta in zip(got["documents"], got["metadatas"], strict=False)
@@ -293,7 +295,7 @@ class PassageIndex:
             col = self._get(collection) if collection else self._live_collection()
             if col is None:
                 return {}
-            got = col.get(include=["embeddings"])
+            got = _get_all(col, ["embeddings"])
         except Exception as exc:
             raise IndexUnavailable(f"index cannot be read: {reason(exc)}") from exc
         return {str(i): list(v) for i, v in zip(got["ids"], got["embeddings"], strict=False)}
@@ -330,8 +332,21 @@ def _built_at(collection: str) -> int:
     return int(stamp) if stamp.isdigit() else 0
 
 
+def _get_all(col: Any, include: list[str]) -> dict[str, list[Any]]:
+    """Every record of a collection, read a page at a time: ids and the fields asked for."""
+    out: dict[str, list[Any]] = {key: [] for key in ["ids", *include]}
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=READ_PAGE, offset=offset)
+        for key in out:
+            out[key].extend(got[key])
+        if len(got["ids"]) < READ_PAGE:
+            return out
+        offset += READ_PAGE
+
+
 def _hashes(col: Any) -> dict[str, str]:
-    got = col.get(include=["metadatas"])
+    got = _get_all(col, ["metadatas"])
     return {
         pid: str((meta or {}).get("content_hash", "")) for pid, meta in zip(got["ids"], got["metadatas"], strict=False)
     }

@@ -72,3 +72,21 @@ def test_missing_index_is_built_on_demand(tmp_path: Path) -> None:
     notes: list[str] = []
     assert ensure_index(settings, notify=notes.append).count() == 13
     assert notes and "building" in notes[0]
+
+
+def test_a_collection_is_read_back_whole_a_page_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    from bot import index as index_module
+    from bot.index import PassageIndex, open_client, publish
+    from tests.conftest import make_passage
+
+    monkeypatch.setattr(index_module, "READ_PAGE", 3)  # so that ten passages take four pages
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+    index = PassageIndex(open_client(settings), DeterministicFakeEmbedding(size=8), "fake", "paged")
+    passages = [make_passage("doc", n, f"Paragraph number {n} of the document.") for n in range(1, 11)]
+    publish(index._client, [index.stage(passages)])
+    assert [p.id for p in index.all_passages()] == [p.id for p in sorted(passages, key=lambda p: p.n)]
+    assert len(index.vectors()) == 10
+    # A second ingest compares content hashes read the same way: nothing changed, nothing re-embedded.
+    assert index.stage(passages).report.unchanged == 10
