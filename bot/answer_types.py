@@ -34,7 +34,7 @@ ASKING: dict[str, tuple[str, ...]] = {
     "address": (r"\bwhere\b", r"\bdonde\b"),
     "date": (
         r"^\W*(?:(?:and|so|but|then|ok|y)\s+)?when\b",
-        r"\bwhat (?:date|day|year|month)\b",
+        r"\b(?:what|which) (?:dates?|days?|years?|months?)\b",
         r"\bcuando\b",
         r"\bque (?:fecha|dia)\b",
     ),

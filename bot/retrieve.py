@@ -210,9 +210,12 @@ class HybridRetriever:
         vectors = self._query_vectors(_without_names(query, snap, named), snap)
         dense = self._dense(vectors, depth, snap) if query.search_text else []
         dense_sim = dict(dense)
-        lexical = snap.bm25.get_scores(query.lexical_terms) if query.lexical_terms else [0.0] * len(snap.passages)
-        lexical_by_id = {p.id: float(s) for p, s in zip(snap.passages, lexical, strict=False)}
-        lexical_rank = [pid for pid, s in sorted(lexical_by_id.items(), key=lambda kv: -kv[1]) if s > 0][:depth]
+        lexical = snap.bm25.get_scores(query.lexical_terms) if query.lexical_terms else np.zeros(len(snap.passages))
+        lexical_rank = [snap.passages[i].id for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0]
+
+        def lexical_of(pid: str) -> float:
+            return float(lexical[snap.position[pid]])
+
         fused: dict[str, float] = {}
         for ranking in ([pid for pid, _ in dense], lexical_rank):
             for rank, pid in enumerate(ranking):
@@ -228,12 +231,12 @@ class HybridRetriever:
                 passage=snap.by_id[pid],
                 score=score,
                 dense_similarity=dense_sim.get(pid, 0.0),
-                lexical_score=lexical_by_id.get(pid, 0.0),
+                lexical_score=lexical_of(pid),
                 rank=rank,
             )
             for rank, (pid, score) in enumerate(best, start=1)
         ]
-        lexical_best = max(lexical_by_id.values(), default=0.0) or 1.0
+        lexical_best = float(lexical.max(initial=0.0)) or 1.0
         fused_best = pool[0][1] if pool else 1.0
         passage_rank = {h.passage.id: h.rank for h in hits}
         scored = self._sentence_scores(query, vectors, snap, named)
@@ -252,7 +255,7 @@ class HybridRetriever:
                     unit=unit,
                     passage_rank=passage_rank.get(pid, 0),
                     fused=fused.get(pid, 0.0) / fused_best,
-                    lexical=lexical_by_id.get(pid, 0.0) / lexical_best,
+                    lexical=lexical_of(pid) / lexical_best,
                     english=scored["en"].at(row) if "en" in scored else NO_SIMILARITY,
                     multilingual=scored["ml"].at(row) if "ml" in scored else NO_SIMILARITY,
                 )

@@ -3,12 +3,12 @@ BM25, the corpus vocabulary and the names that single out each document. Immutab
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from bot.attribution import DocumentSpeakers, Unit, units_of
+from bot.bm25 import PostingsBM25
 from bot.passages import in_context, sentence_id, without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Passage
@@ -17,6 +17,7 @@ from bot.text import split_sentences, stem, terms, words
 CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
 
 Embed = Callable[[list[str]], list[list[float]]]
+Vectors = Mapping[str, Sequence[float] | np.ndarray]
 
 
 class Snapshot:
@@ -27,18 +28,19 @@ class Snapshot:
         self,
         passages: list[Passage],
         versions: tuple[str | None, ...],
-        vectors: tuple[dict[str, list[float]], dict[str, list[float]] | None] = ({}, None),
+        vectors: tuple[Vectors, Vectors | None] = ({}, None),
         embed: tuple[Embed | None, Embed | None] = (None, None),
         lexicon: dict[tuple[str, ...], str] | None = None,
     ) -> None:
         self.versions = versions
         self.passages = passages
         tokenized = _tokenize_with_speakers(passages)
-        self.bm25 = BM25Okapi(tokenized)
+        self.bm25 = PostingsBM25(tokenized)
         self._df = Counter(t for doc in tokenized for t in set(doc))
         self.stems = {p.id: frozenset(t) for p, t in zip(passages, tokenized, strict=True)}
         self.bare_stems = {p.id: frozenset(terms(without_headline(p.text))) for p in passages if p.n == 0}
         self.by_id = {p.id: p for p in passages}
+        self.position = {p.id: i for i, p in enumerate(passages)}
         self._documents: dict[str, list[Passage]] = {}
         for p in passages:  # passages come ordered by document and paragraph
             self._documents.setdefault(p.slug, []).append(p)
@@ -130,7 +132,7 @@ def _tokenize_with_speakers(passages: Sequence[Passage]) -> list[list[str]]:
     return out
 
 
-def _matrix(units: Sequence[Unit], stored: dict[str, list[float]], embed: Embed | None) -> np.ndarray:
+def _matrix(units: Sequence[Unit], stored: Vectors, embed: Embed | None) -> np.ndarray:
     """The sentences' vectors as rows, in order: stored ones as they are, any missing embedded now."""
     keys = [sentence_id(u.passage.id, u.index) for u in units]
     missing = [i for i, key in enumerate(keys) if key not in stored]

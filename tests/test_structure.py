@@ -48,6 +48,9 @@ def test_a_question_word_says_what_is_asked_before_a_noun_does() -> None:
     assert question_kind("what are the library hours?") == "hours"
     assert question_kind("where do I pay the fee") == "address"
     assert question_kind("late fee?") == "money"
+    # "dates" asks for dates even when the thing dated is a fee.
+    assert question_kind("between what dates are late fees waived") == "date"
+    assert question_kind("which day does the program start") == "date"
 
 
 def test_who_or_what_number_to_call_asks_for_a_phone_number() -> None:
