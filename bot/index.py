@@ -292,7 +292,7 @@ class PassageIndex:
 
     def vectors(self, collection: str | None = None) -> dict[str, np.ndarray]:
         """Every stored vector of a version (the live one by default), by id, as float32 arrays: as lists of
-        Python floats, a 100k-passage index's sentence vectors alone took about ten times the memory."""
+        number objects they took about ten times the memory."""
         try:
             col = self._get(collection) if collection else self._live_collection()
             if col is None:
