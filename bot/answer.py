@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.attribution import Unit, render
 from bot.errors import BadQuestion
-from bot.features import QUESTION_FEATURES, Features, question_features, sentence_features
+from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features, question_features, sentence_features
 from bot.language import detect_language, language_name, message
 from bot.profile import Profile
 from bot.query import INJECTION, Concept, Query
@@ -43,6 +43,8 @@ class AnswerPolicy:
     max_question_chars: int = 1000
     # A further sentence must be at least this share as likely to answer as the best one.
     relative_select: float = 0.8
+    # Probabilities this close to the best one are a tie, broken by how much of the question a sentence mentions.
+    tie_margin: float = 0.98
     # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
     # at my door" is not answered by a sentence about city property that shares the word "ICE").
     personal_min_coverage: float = 0.6
@@ -213,6 +215,13 @@ class Answerer:
         if not order:
             return _Selection()
         floor = self.policy.relative_select * probabilities[order[0]]
+        # Where the scorer cannot tell two sentences apart, the one that gives the kind of fact asked for, then the
+        # one that mentions more of the question, leads: a quote that shares one word with the question should not
+        # stand in for the sentence that answers it.
+        near = [i for i in order if probabilities[i] >= self.policy.tie_margin * probabilities[order[0]]]
+        match = features.rows[:, SENTENCE_FEATURES.index("kind_match")]
+        lead = max(near, key=lambda i: (match[i], features.coverage[i]))
+        order = [lead, *(i for i in order if i != lead)]
         chosen: list[Unit] = []
         picked = 0
         for i in order:
@@ -286,10 +295,16 @@ class Answerer:
         return None
 
     # Passage 0 (publication details) is not part of the article's text: context never crosses into or out of it.
+    # Nor does it cross a heading: "This ordinance takes effect…" opening a section points at the document, not at
+    # the last sentence of the section before.
     def _preceding(self, unit: Unit, snap: Snapshot) -> Unit | None:
         if unit.index > 0:
             return snap.units(unit.passage)[unit.index - 1]
-        before = [p for p in snap.document(unit.passage.slug) if p.n == unit.passage.n - 1 and p.n > 0]
+        before = [
+            p
+            for p in snap.document(unit.passage.slug)
+            if p.n == unit.passage.n - 1 and p.n > 0 and p.context == unit.passage.context
+        ]
         return snap.units(before[0])[-1] if before else None
 
     def _following(self, unit: Unit, snap: Snapshot) -> Unit | None:
@@ -297,7 +312,7 @@ class Answerer:
         if unit.index + 1 < len(units):
             return units[unit.index + 1]
         nxt = snap.next_passage(unit.passage) if unit.passage.n > 0 else None
-        return snap.units(nxt)[0] if nxt is not None else None
+        return snap.units(nxt)[0] if nxt is not None and nxt.context == unit.passage.context else None
 
     # -- composition -------------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from bot.bm25 import PostingsBM25
 from bot.passages import in_context, sentence_id, without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Passage
-from bot.text import split_sentences, stem, terms, words
+from bot.text import WORD, fold, split_sentences, stem, terms, words
 
 CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
 
@@ -147,16 +147,19 @@ def _matrix(units: Sequence[Unit], stored: Vectors, embed: Embed | None) -> np.n
 
 def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
     """Per document, the stems of the names it uses (capitalized inside a sentence, or in its title and publisher)
-    that no other document uses at all: what a question can single a document out by."""
+    that it never writes in lower case and no other document uses at all: what a question can single a document out
+    by. A title's ordinary words ("Mayor Signs Order") are written in lower case in its text, so they name nothing."""
     names: dict[str, set[str]] = {}
+    common: dict[str, set[str]] = {}
     used: dict[str, set[str]] = {}
     for p in passages:
         found = names.setdefault(p.slug, set())
         for sentence in split_sentences(p.text):
             found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
         found.update(terms(f"{p.document} {p.publisher}"))
+        common.setdefault(p.slug, set()).update(stem(fold(w)) for w in WORD.findall(p.text) if w[0].islower())
         used.setdefault(p.slug, set()).update(terms(f"{p.text} {p.document} {p.publisher}"))
     return {
-        slug: frozenset(found - set().union(*(u for other, u in used.items() if other != slug)))
+        slug: frozenset(found - common[slug] - set().union(*(u for other, u in used.items() if other != slug)))
         for slug, found in names.items()
     }

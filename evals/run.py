@@ -240,13 +240,18 @@ def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, 
     corpus (held out); with fit, the all-suites scorer is written to bot/scorer.json."""
     import tempfile
 
+    # Each suite's index is built afresh for the run and removed after it, however the run ends.
+    with tempfile.TemporaryDirectory(prefix="civicbot-suites-", ignore_cleanup_errors=True) as tmp:
+        return _run_suites(names, out, hints, fit, limits, Path(tmp))
+
+
+def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, Any], root: Path) -> dict[str, Any]:
     from bot.scorer import SCORER_PATH, Scorer
     from bot.service import build_answerer, ingest
     from evals.suites import examples, find_suites, fit_scorer, resolve_gold, suite_settings
 
     suites = find_suites(names)
     everything = find_suites("all")
-    root = Path(tempfile.mkdtemp(prefix="civicbot-suites-"))
     answerers, golds, data = {}, {}, {}
     for suite in everything:
         settings = suite_settings(suite, root, hints)

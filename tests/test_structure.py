@@ -154,3 +154,75 @@ def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
         ]
     )
     assert listed_only.descriptors["Castellano"] == "Ray Castellano"
+
+
+def test_a_sentence_that_points_back_never_reaches_across_a_heading() -> None:
+    from dataclasses import replace
+
+    from bot.answer import Answerer
+    from bot.snapshot import Snapshot
+
+    passages = [
+        replace(make_passage("law", 1, "Guests are not fined under this ordinance."), context="Section 9. Penalties"),
+        replace(make_passage("law", 2, "This ordinance takes effect on May 1."), context="Section 10. Effective date"),
+        replace(make_passage("law", 3, "However, fines start in June."), context="Section 10. Effective date"),
+        replace(make_passage("law", 4, "That date may move."), context="Section 10. Effective date"),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    units = {p.n: snap.units(p)[0] for p in snap.passages}
+    assert units[2].refers_back and units[4].refers_back
+    answerer = Answerer.__new__(Answerer)  # the context rules need no models
+    # "This ordinance" opening a section is not completed by the last sentence of the section before it…
+    assert answerer._with_context([units[2]], snap) == [units[2], units[3]]
+    # …but under one heading, a sentence that points back still brings the one it points at.
+    assert answerer._with_context([units[4]], snap) == [units[3], units[4]]
+
+
+def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words() -> None:
+    from dataclasses import replace
+
+    from bot.snapshot import Snapshot
+
+    text = "The Harwick mayor signed an order. The order protects tenants from ICE raids."
+    first = replace(make_passage("harwick", 1, text), document="Harwick Mayor Signs Order")
+    second = make_passage("library", 1, "The Library opens at nine on weekdays.")
+    names = Snapshot([first, second], versions=(None, None, None, None)).names
+    # "Harwick" and "ICE" are only ever capitalized, and only this document uses them; the title's "Mayor", "Signs"
+    # and "Order" are ordinary words its text writes in lower case, so a question using them names no document.
+    assert {"harwick", "ice"} <= names["harwick"]
+    assert not {"order", "mayor", "sign"} & names["harwick"]
+
+
+def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
+    import numpy as np
+
+    from bot.answer import Answerer, AnswerPolicy
+    from bot.features import SENTENCE_FEATURES, Features
+    from bot.retrieve import NO_SIMILARITY, Candidate
+    from bot.scorer import Scorer
+    from bot.snapshot import Snapshot
+
+    passages = [
+        make_passage("doc", 1, "Officers act heroically, the spokeswoman said."),
+        make_passage("doc", 2, "Police may not assist federal agents."),
+        make_passage("doc", 3, "The office is on Main Street."),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    units = [snap.units(p)[0] for p in passages]
+    candidates = [Candidate(u, 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for u in units]
+    rows = np.zeros((3, len(SENTENCE_FEATURES)))
+    answerer = Answerer.__new__(Answerer)  # selection needs no models
+    answerer.scorer, answerer.policy = Scorer.untrained(), AnswerPolicy(max_sentences=1)
+    query = snap.analyze("can police help federal agents")
+
+    def lead(probabilities: list[float], coverage: list[float]) -> str:
+        features = Features(candidates=candidates, rows=rows, coverage=coverage, unknown=0.0)
+        return answerer._select(features, np.array(probabilities), query, snap).units[0].text
+
+    # Within a hair of each other, the sentence that mentions more of the question leads…
+    assert lead([0.92, 0.91, 0.1], [0.3, 0.8, 0.0]) == passages[1].text
+    # …but a clearly likelier sentence keeps the lead.
+    assert lead([0.92, 0.70, 0.1], [0.3, 0.8, 0.0]) == passages[0].text
+    # A sentence holding the kind of fact asked for comes before coverage.
+    rows[2, SENTENCE_FEATURES.index("kind_match")] = 1.0
+    assert lead([0.92, 0.91, 0.915], [0.3, 0.8, 0.1]) == passages[2].text
