@@ -22,7 +22,7 @@ from bot.query import INJECTION, Concept, Query
 from bot.records import Answer, Citation
 from bot.referrals import Referrals
 from bot.retrieve import HybridRetriever
-from bot.scorer import Scorer, load_scorer
+from bot.scorer import Scorer, Scorers, load_scorers
 from bot.snapshot import Snapshot
 from bot.text import clean
 
@@ -42,12 +42,24 @@ class AnswerPolicy:
     max_words: int = 75
     max_question_chars: int = 1000
     # A further sentence must be at least this share as likely to answer as the best one.
-    relative_select: float = 0.8
+    relative_select: float = 0.85
     # Probabilities this close to the best one are a tie, broken by how much of the question a sentence mentions.
     tie_margin: float = 0.98
     # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
     # at my door" is not answered by a sentence about city property that shares the word "ICE").
     personal_min_coverage: float = 0.6
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The candidate sentences with their features and each one's probability of answering; the probability that
+    the sources answer the question at all and the one it needs; the scorer (of the question's view) behind them."""
+
+    features: Features
+    probabilities: np.ndarray
+    answerable: float
+    needed: float
+    scorer: Scorer
 
 
 @dataclass
@@ -84,13 +96,13 @@ class Answerer:
         referrals: Referrals,
         policy: AnswerPolicy | None = None,
         log_questions: bool = False,
-        scorer: Scorer | None = None,
+        scorers: Scorers | None = None,
         profile: Profile | None = None,
     ) -> None:
         self.retriever = retriever
         self.referrals = referrals
         self.policy = policy or AnswerPolicy()
-        self.scorer = scorer or load_scorer()
+        self.scorers = scorers or load_scorers()
         self.profile = profile or Profile()
         self.messages = self.profile.messages()
         self.log_questions = log_questions
@@ -137,16 +149,17 @@ class Answerer:
         own = self.messages.get(language, {}).get(key) or self.messages.get("en", {}).get(key)
         return own.format(**values) if own else message(language, key, **values)
 
-    def judge(self, query: Query, snap: Snapshot) -> tuple[Features, np.ndarray, float, float]:
-        """The candidate sentences with their features, each one's probability of answering, the probability that
-        the sources answer the question at all, and the probability it needs for that."""
+    def judge(self, query: Query, snap: Snapshot) -> Judgement:
+        """Retrieve for the question and score what was found with the scorer of the view it was read with."""
         found = self.retriever.search(query, snapshot=snap)
+        scorer = self.scorers.for_view(found.multilingual)
         features = sentence_features(query, found, snap)
-        probabilities = self.scorer.sentence.predict(features.rows)
+        probabilities = scorer.sentence.predict(features.rows)
         question = question_features(query, features, probabilities)
         across = bool(question[QUESTION_FEATURES.index("cross_language")])
-        needed = self.scorer.threshold(query.legal_advice, cross_language=across)
-        return features, probabilities, float(self.scorer.question.predict(question[None, :])[0]), needed
+        needed = scorer.threshold(query.legal_advice, cross_language=across)
+        answerable = float(scorer.question.predict(question[None, :])[0])
+        return Judgement(features, probabilities, answerable, needed, scorer)
 
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
@@ -154,15 +167,16 @@ class Answerer:
         if not concepts:
             key = "injection" if query.injection else "not_covered"
             return self._abstain(query, language, self.say(language, key), "out_of_scope")
-        features, probabilities, answerable, needed = self.judge(query, snap)
+        judged = self.judge(query, snap)
+        probabilities = judged.probabilities
         signals = {
-            "answerable": round(answerable, 4),
+            "answerable": round(judged.answerable, 4),
             "best": round(float(probabilities.max()), 4) if len(probabilities) else 0.0,
-            "coverage": round(max(features.coverage, default=0.0), 4),
+            "coverage": round(max(judged.features.coverage, default=0.0), 4),
         }
-        selection = self._select(features, probabilities, query, snap)
+        selection = self._select(judged, query, snap)
         uncovered = query.legal_advice and signals["coverage"] < self.policy.personal_min_coverage
-        if answerable < needed or not selection.units or uncovered:
+        if judged.answerable < judged.needed or not selection.units or uncovered:
             if query.legal_advice:
                 head = f"{self.say(language, 'legal_advice')} {referral}"
                 return self._abstain(query, language, head, "legal_advice", signals)
@@ -201,12 +215,13 @@ class Answerer:
 
     # -- selection ---------------------------------------------------------------------------------------------
 
-    def _select(self, features: Features, probabilities: np.ndarray, query: Query, snap: Snapshot) -> _Selection:
+    def _select(self, judged: Judgement, query: Query, snap: Snapshot) -> _Selection:
         """The most likely answering sentence, then others nearly as likely, up to the length limits."""
+        features, probabilities = judged.features, judged.probabilities
         order = [
             i
             for i in np.argsort(-probabilities)
-            if probabilities[i] >= self.scorer.select_threshold
+            if probabilities[i] >= judged.scorer.select_threshold
             # An instruction planted in a document ("Ignore previous instructions…") is not a fact to repeat.
             and not INJECTION.search(features.candidates[i].unit.text)
         ]

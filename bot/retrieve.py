@@ -97,11 +97,13 @@ class Retrieval:
     hits: list[Hit]
     candidates: list[Candidate]
     named: frozenset[str] | None = None  # the documents the question singles out by name, if it does
+    multilingual: bool = False  # whether the multilingual model scored it (else the English model alone)
 
 
 class HybridRetriever:
-    """Dense plus BM25 retrieval over the whole index, fused by reciprocal rank. A Spanish question is embedded
-    with the multilingual model against its own collection, where one is given; others with the English model.
+    """Dense plus BM25 retrieval over the whole index, fused by reciprocal rank. A question that is not English, or
+    that meets documents that are not, is embedded with the multilingual model against its own collection, where
+    one is given; an English question about English documents with the English model alone.
     A new index version, switched live by an ingest, is picked up within `reload_after_s` seconds."""
 
     def __init__(
@@ -200,14 +202,19 @@ class HybridRetriever:
         """The top-k passages for a query, best first, from one snapshot (the current one by default)."""
         return self.search(query, k, snapshot).hits
 
-    def search(self, query: Query, k: int | None = None, snapshot: Snapshot | None = None) -> Retrieval:
+    def search(
+        self, query: Query, k: int | None = None, snapshot: Snapshot | None = None, multilingual: bool | None = None
+    ) -> Retrieval:
         """The top-k passages and the candidate sentences for a query, from one snapshot (the current by default).
-        Sentences of a document the question does not name are left out when it names another."""
+        Sentences of a document the question does not name are left out when it names another. The multilingual
+        model is used where question and documents are not all English, unless `multilingual` says otherwise."""
         snap = snapshot or self.current()
         k = k or self.k
         depth = min(len(snap.passages), max(20, 4 * k))
         named = snap.named_documents(query)
-        vectors = self._query_vectors(_without_names(query, snap, named), snap)
+        if multilingual is None:
+            multilingual = query.language != "en" or snap.languages != {"en"}
+        vectors = self._query_vectors(_without_names(query, snap, named), snap, multilingual)
         dense = self._dense(vectors, depth, snap) if query.search_text else []
         dense_sim = dict(dense)
         lexical = snap.bm25.get_scores(query.lexical_terms) if query.lexical_terms else np.zeros(len(snap.passages))
@@ -260,17 +267,17 @@ class HybridRetriever:
                     multilingual=scored["ml"].at(row) if "ml" in scored else NO_SIMILARITY,
                 )
             )
-        return Retrieval(hits=hits, candidates=candidates, named=named)
+        return Retrieval(hits=hits, candidates=candidates, named=named, multilingual="ml" in vectors)
 
-    def _query_vectors(self, query: Query, snap: Snapshot) -> dict[str, np.ndarray]:
-        """The question embedded by each model: the multilingual one (where it runs) matches every question with
-        every sentence; the English one adds its view where question and documents are English."""
+    def _query_vectors(self, query: Query, snap: Snapshot, multilingual: bool) -> dict[str, np.ndarray]:
+        """The question embedded by each model asked for: the multilingual one (where it runs) matches every
+        question with every sentence; the English one gives its view where question and documents are English."""
         if not query.search_text:
             return {}
         out = {}
-        if query.language == "en" and "en" in snap.languages or self.multilingual is None:
+        if query.language == "en" and "en" in snap.languages or self.multilingual is None or not multilingual:
             out["en"] = np.asarray(self.embeddings.embed_query(query.search_text), dtype=np.float32)
-        if self.multilingual is not None and snap.matrix_multilingual is not None:
+        if multilingual and self.multilingual is not None and snap.matrix_multilingual is not None:
             out["ml"] = np.asarray(self.multilingual.embeddings.embed_query(query.search_text), dtype=np.float32)
         return out
 

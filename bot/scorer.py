@@ -1,6 +1,8 @@
 """The fitted models that pick sentences and decide answerability: two logistic regressions over the features of
 bot/features.py, stored as plain numbers in JSON (fitted by `civicbot eval --suite all --fit`, on eval suites of
-several corpora; scored leave-one-suite-out)."""
+several corpora; scored leave-one-suite-out). There is one pair per view of the question: the English model's
+alone, and the multilingual model's. The two models' similarities have different scales, so a weight fitted on one
+misreads the other."""
 
 import json
 from dataclasses import asdict, dataclass
@@ -102,10 +104,38 @@ class Scorer:
         )
 
 
+@dataclass(frozen=True)
+class Scorers:
+    """A scorer per view: for questions read by the English model alone (English questions about English
+    documents, and every question where the multilingual model does not run) and for those read by the
+    multilingual model (a question or a document in another language)."""
+
+    english: Scorer
+    multilingual: Scorer
+
+    def for_view(self, multilingual: bool) -> Scorer:
+        """The scorer fitted on questions read the same way."""
+        return self.multilingual if multilingual else self.english
+
+    @classmethod
+    def untrained(cls) -> "Scorers":
+        """Placeholders while real scorers are being fitted."""
+        return cls(english=Scorer.untrained(), multilingual=Scorer.untrained())
+
+    def to_json(self) -> str:
+        """Both scorers as JSON."""
+        return json.dumps({"english": asdict(self.english), "multilingual": asdict(self.multilingual)}, indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Scorers":
+        """Rebuild both scorers from their JSON form."""
+        return cls(english=Scorer.from_dict(data["english"]), multilingual=Scorer.from_dict(data["multilingual"]))
+
+
 @lru_cache(maxsize=4)
-def load_scorer(path: Path = SCORER_PATH) -> Scorer:
-    """The shipped (or a given) scorer."""
+def load_scorers(path: Path = SCORER_PATH) -> Scorers:
+    """The shipped (or given) scorers."""
     try:
-        return Scorer.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return Scorers.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CivicbotError(f"{path}: the answer scorer cannot be read ({exc.__class__.__name__})") from exc

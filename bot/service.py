@@ -18,7 +18,7 @@ from bot.query import load_lexicon
 from bot.records import Passage
 from bot.referrals import Referrals, load_referrals
 from bot.retrieve import HybridRetriever
-from bot.scorer import Scorer
+from bot.scorer import Scorers
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def corpus_profile(settings: Settings) -> tuple[Referrals, Profile]:
 
 
 def build_answerer(
-    settings: Settings, notify: Notify = logger.warning, repair: bool = False, scorer: Scorer | None = None
+    settings: Settings, notify: Notify = logger.warning, repair: bool = False, scorers: Scorers | None = None
 ) -> Answerer:
     """A warmed-up Answerer over the settings' indexes; with repair, a broken embedded store is rebuilt."""
     if repair:
@@ -158,7 +158,7 @@ def build_answerer(
         referrals,
         AnswerPolicy(max_sentences=settings.max_answer_sentences, max_question_chars=settings.max_question_chars),
         log_questions=settings.log_questions,
-        scorer=scorer,
+        scorers=scorers,
         profile=profile,
     )
     answerer.warm_up()

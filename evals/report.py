@@ -124,7 +124,7 @@ def calibration_section(cal: dict[str, Any]) -> list[str]:
         "sentences cover less than the threshold of its idf-weighted concepts.",
         "",
         f"- chosen on the calibration half: **{cal['chosen_threshold']}** → held out: {fmt(cal['held_out_at_chosen'])}",
-        f"- in use (`Scorer.answer_threshold`): **{cal['threshold_in_use']}** → held out: "
+        f"- in use (the English view's `answer_threshold`): **{cal['threshold_in_use']}** → held out: "
         f"{fmt(cal['held_out_at_in_use'])}",
         "",
         "| threshold | calib. P | calib. R | calib. F1 | calib. false abst. | held-out P | held-out R | held-out F1 "

@@ -246,9 +246,9 @@ def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, 
 
 
 def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, Any], root: Path) -> dict[str, Any]:
-    from bot.scorer import SCORER_PATH, Scorer
+    from bot.scorer import SCORER_PATH, Scorers
     from bot.service import build_answerer, ingest
-    from evals.suites import examples, find_suites, fit_scorer, resolve_gold, suite_settings
+    from evals.suites import examples, find_suites, fit_scorers, resolve_gold, suite_settings
 
     suites = find_suites(names)
     everything = find_suites("all")
@@ -256,25 +256,29 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
     for suite in everything:
         settings = suite_settings(suite, root, hints)
         ingest(settings)
-        answerer = build_answerer(settings, notify=lambda msg: None, scorer=Scorer.untrained())
+        answerer = build_answerer(settings, notify=lambda msg: None, scorers=Scorers.untrained())
         passages = answerer.retriever.current().passages
         golds[suite.name] = {q.id: resolve_gold(q, passages) if q.answerable else set() for q in suite.questions}
         answerers[suite.name] = answerer
-        data[suite.name] = examples(suite, answerer, golds[suite.name])
-    pool = [e for s in everything for e in data[s.name]]
-    fitted = fit_scorer(pool, [s.name for s in everything])
+        data[suite.name] = {view: examples(suite, answerer, golds[suite.name], view) for view in (False, True)}
+
+    def fit(suites: list[Any]) -> Scorers:
+        names = [s.name for s in suites]
+        return fit_scorers(
+            [e for s in suites for e in data[s.name][False]], [e for s in suites for e in data[s.name][True]], names
+        )
+
+    fitted = fit(everything)
     if fit:
         SCORER_PATH.write_text(fitted.to_json() + "\n", encoding="utf-8")
     report: dict[str, Any] = {"hints": hints, "suites": {}, "rows": {}}
     held_rows: list[dict[str, Any]] = []
     for suite in track(suites, description="suites", transient=True):
         answerer = answerers[suite.name]
-        held = fit_scorer(
-            [e for e in pool if e.group != suite.group], [s.name for s in everything if s.group != suite.group]
-        )
+        held = fit([s for s in everything if s.group != suite.group])
         figures = {}
-        for mode, scorer in (("fitted", fitted), ("held_out", held)):
-            answerer.scorer = scorer
+        for mode, scorers in (("fitted", fitted), ("held_out", held)):
+            answerer.scorers = scorers
             rows = [score(q, answerer, golds[suite.name][q.id], suite.speakers) for q in suite.questions]
             figures[mode] = {k: summarize(rows, set())["all"].get(k) for k in SUITE_METRICS}
             if mode == "held_out":
@@ -369,7 +373,11 @@ def command(
     data = {
         "environment": environment(settings),
         "summary": summary,
-        "calibration": calibrate([r for r in rows if r["category"] in gated], answerer.scorer.answer_threshold),
+        # The project's corpus is English: most questions are read by the English view, and its cut-off is the one
+        # the sweep is compared with.
+        "calibration": calibrate(
+            [r for r in rows if r["category"] in gated], answerer.scorers.english.answer_threshold
+        ),
         "questions": rows,
     }
     data["gate_failures"] = check_gates(summary, limits)

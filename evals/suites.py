@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.features import Features, question_features, sentence_features
 from bot.query import Query
 from bot.records import Passage
-from bot.scorer import LinearModel, Scorer
+from bot.scorer import LinearModel, Scorer, Scorers
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
@@ -130,13 +130,14 @@ def _label(features: Features, gold: set[str], required: Sequence[Sequence[str]]
     return np.array(labels, dtype=bool)
 
 
-def examples(suite: Suite, answerer: Answerer, gold: dict[str, set[str]]) -> list[Example]:
-    """Labelled candidates for every question of a suite, as the answer path sees them."""
+def examples(suite: Suite, answerer: Answerer, gold: dict[str, set[str]], multilingual: bool) -> list[Example]:
+    """Labelled candidates for every question of a suite, as the answer path sees them when it reads the question
+    with the multilingual model, or with the English model alone."""
     snap = answerer.retriever.current()
     out = []
     for q in suite.questions:
         query = snap.analyze(q.question, tuple(q.history))
-        found = answerer.retriever.search(query, snapshot=snap)
+        found = answerer.retriever.search(query, snapshot=snap, multilingual=multilingual)
         features = sentence_features(query, found, snap)
         labels = _label(features, gold[q.id], q.required) if q.answerable else np.zeros(len(found.candidates), bool)
         out.append(Example(suite.name, suite.group, query, features, labels, q.answerable))
@@ -187,6 +188,12 @@ def fit_scorer(train: Sequence[Example], fitted_on: Sequence[str]) -> Scorer:
         cross_language_threshold=cross_language,
         fitted_on=tuple(fitted_on),
     )
+
+
+def fit_scorers(english: Sequence[Example], multilingual: Sequence[Example], fitted_on: Sequence[str]) -> Scorers:
+    """A scorer per view, each fitted on every question as read by that view: the English one on what the English
+    model alone retrieves (as where the multilingual model does not run), the other on the multilingual model's."""
+    return Scorers(english=fit_scorer(english, fitted_on), multilingual=fit_scorer(multilingual, fitted_on))
 
 
 def _balanced_threshold(p: np.ndarray, answerable: np.ndarray) -> float:

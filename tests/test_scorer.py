@@ -8,24 +8,28 @@ import pytest
 
 from bot.errors import CivicbotError
 from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features
-from bot.scorer import Scorer, load_scorer
+from bot.scorer import Scorer, Scorers, load_scorers
 from bot.snapshot import Snapshot
 from evals import metrics as m
 from evals.suites import Example, fit_scorer
 from tests.conftest import make_passage
 
 
-def test_the_shipped_scorer_loads_and_round_trips() -> None:
-    shipped = load_scorer()
-    assert shipped.sentence.names == SENTENCE_FEATURES and shipped.question.names == QUESTION_FEATURES
-    again = Scorer.from_dict(json.loads(shipped.to_json()))
+def test_the_shipped_scorers_load_and_round_trip() -> None:
+    shipped = load_scorers()
+    again = Scorers.from_dict(json.loads(shipped.to_json()))
     rows = np.random.default_rng(0).normal(size=(5, len(SENTENCE_FEATURES)))
-    assert np.allclose(again.sentence.predict(rows), shipped.sentence.predict(rows))
-    assert shipped.personal_threshold >= shipped.answer_threshold
+    for view in (False, True):
+        scorer = shipped.for_view(view)
+        assert scorer.sentence.names == SENTENCE_FEATURES and scorer.question.names == QUESTION_FEATURES
+        assert np.allclose(again.for_view(view).sentence.predict(rows), scorer.sentence.predict(rows))
+        assert scorer.personal_threshold >= scorer.answer_threshold
+    # Each view has its own weights: the two models' similarities are on different scales.
+    assert shipped.english.sentence.coef != shipped.multilingual.sentence.coef
 
 
 def test_a_scorer_fitted_on_other_features_is_refused() -> None:
-    data = json.loads(load_scorer().to_json())
+    data = json.loads(load_scorers().english.to_json())
     data["sentence"]["names"] = ["something", "else"]
     with pytest.raises(CivicbotError, match="other features"):
         Scorer.from_dict(data)
@@ -81,7 +85,7 @@ def test_the_speaker_check_catches_a_name_civicbot_added() -> None:
 
 def test_a_cross_language_question_gets_its_own_cut_off_but_a_personal_one_never_a_lower_one() -> None:
     scorer = Scorer.from_dict(
-        {**json.loads(load_scorer().to_json()), "answer_threshold": 0.6, "personal_threshold": 0.7}
+        {**json.loads(load_scorers().english.to_json()), "answer_threshold": 0.6, "personal_threshold": 0.7}
         | {"cross_language_threshold": 0.45}
     )
     assert scorer.threshold(personal=False) == 0.6

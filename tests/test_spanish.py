@@ -86,6 +86,21 @@ def test_a_spanish_follow_up_is_read_with_the_previous_question(answerer: Answer
     assert any(c.unit.passage.n == 6 for c in found.candidates)
 
 
+def test_each_question_is_read_by_the_view_its_languages_need(answerer: Answerer) -> None:
+    retriever = answerer.retriever
+    english = retriever.search(retriever.analyze("Can ICE use city-owned property?"))
+    spanish = retriever.search(retriever.analyze("¿Puede ICE usar propiedades de la ciudad?"))
+    # English about English documents: the English model alone, and the scorer fitted on that view.
+    assert not english.multilingual and all(c.multilingual.rank == 0 for c in english.candidates)
+    assert any(c.english.rank for c in english.candidates)
+    # Another language: the multilingual model, which the English question may also be read with on request.
+    assert spanish.multilingual and any(c.multilingual.rank for c in spanish.candidates)
+    forced = retriever.search(retriever.analyze("Can ICE use city-owned property?"), multilingual=True)
+    assert forced.multilingual and any(c.multilingual.rank for c in forced.candidates)
+    assert answerer.scorers.for_view(False) is answerer.scorers.english
+    assert answerer.scorers.for_view(True) is answerer.scorers.multilingual
+
+
 def test_without_the_multilingual_model_civicbot_starts_says_so_once_and_answers(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

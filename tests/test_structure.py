@@ -196,7 +196,7 @@ def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words()
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     import numpy as np
 
-    from bot.answer import Answerer, AnswerPolicy
+    from bot.answer import Answerer, AnswerPolicy, Judgement
     from bot.features import SENTENCE_FEATURES, Features
     from bot.retrieve import NO_SIMILARITY, Candidate
     from bot.scorer import Scorer
@@ -212,12 +212,13 @@ def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     candidates = [Candidate(u, 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for u in units]
     rows = np.zeros((3, len(SENTENCE_FEATURES)))
     answerer = Answerer.__new__(Answerer)  # selection needs no models
-    answerer.scorer, answerer.policy = Scorer.untrained(), AnswerPolicy(max_sentences=1)
+    answerer.policy = AnswerPolicy(max_sentences=1)
     query = snap.analyze("can police help federal agents")
 
     def lead(probabilities: list[float], coverage: list[float]) -> str:
         features = Features(candidates=candidates, rows=rows, coverage=coverage, unknown=0.0)
-        return answerer._select(features, np.array(probabilities), query, snap).units[0].text
+        judged = Judgement(features, np.array(probabilities), 1.0, 0.5, Scorer.untrained())
+        return answerer._select(judged, query, snap).units[0].text
 
     # Within a hair of each other, the sentence that mentions more of the question leads…
     assert lead([0.92, 0.91, 0.1], [0.3, 0.8, 0.0]) == passages[1].text
