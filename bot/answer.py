@@ -43,7 +43,8 @@ class AnswerPolicy:
     max_question_chars: int = 1000
     # A further sentence must be at least this share as likely to answer as the best one.
     relative_select: float = 0.85
-    # Probabilities this close to the best one are a tie, broken by how much of the question a sentence mentions.
+    # Probabilities this close to the best one are a tie, broken by the kind of fact asked for, then by how much of
+    # the question a sentence mentions.
     tie_margin: float = 0.98
     # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
     # at my door" is not answered by a sentence about city property that shares the word "ICE").
