@@ -262,20 +262,20 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
         answerers[suite.name] = answerer
         data[suite.name] = {view: examples(suite, answerer, golds[suite.name], view) for view in (False, True)}
 
-    def fit(suites: list[Any]) -> Scorers:
+    def fitted_on(suites: list[Any]) -> Scorers:
         names = [s.name for s in suites]
         return fit_scorers(
             [e for s in suites for e in data[s.name][False]], [e for s in suites for e in data[s.name][True]], names
         )
 
-    fitted = fit(everything)
+    fitted = fitted_on(everything)
     if fit:
         SCORER_PATH.write_text(fitted.to_json() + "\n", encoding="utf-8")
     report: dict[str, Any] = {"hints": hints, "suites": {}, "rows": {}}
     held_rows: list[dict[str, Any]] = []
     for suite in track(suites, description="suites", transient=True):
         answerer = answerers[suite.name]
-        held = fit([s for s in everything if s.group != suite.group])
+        held = fitted_on([s for s in everything if s.group != suite.group])
         figures = {}
         for mode, scorers in (("fitted", fitted), ("held_out", held)):
             answerer.scorers = scorers

@@ -34,3 +34,8 @@ step "eval gate: every suite, leave-one-suite-out, with the corpora's word hints
 .venv/bin/civicbot eval --suite all --out "$OUT/suites"
 step "eval gate: every suite, leave-one-suite-out, without word hints"
 .venv/bin/civicbot eval --suite all --no-hints --out "$OUT/suites-no-hints"
+# Only `civicbot eval --suite all --fit` may rewrite the shipped scorer; the gates must score what ships.
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- bot/scorer.json; then
+  echo "the eval changed bot/scorer.json; only --fit may" >&2
+  exit 1
+fi
