@@ -128,7 +128,9 @@ class Scorers:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Scorers":
-        """Rebuild both scorers from their JSON form."""
+        """Rebuild both scorers from their JSON form; refuses a file from before there was a scorer per view."""
+        if "sentence" in data and "english" not in data:
+            raise CivicbotError("the scorer file has one scorer, not one per view; refit it (civicbot eval --fit)")
         return cls(english=Scorer.from_dict(data["english"]), multilingual=Scorer.from_dict(data["multilingual"]))
 
 

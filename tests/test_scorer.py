@@ -1,6 +1,7 @@
 """The fitted scorer, document names and the eval's speaker check, each on its own: no model, no index."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -26,6 +27,13 @@ def test_the_shipped_scorers_load_and_round_trip() -> None:
         assert scorer.personal_threshold >= scorer.answer_threshold
     # Each view has its own weights: the two models' similarities are on different scales.
     assert shipped.english.sentence.coef != shipped.multilingual.sentence.coef
+
+
+def test_a_scorer_file_without_a_scorer_per_view_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    single = tmp_path / "scorer.json"
+    single.write_text(load_scorers().english.to_json(), encoding="utf-8")
+    with pytest.raises(CivicbotError, match="one per view; refit"):
+        load_scorers(single)
 
 
 def test_a_scorer_fitted_on_other_features_is_refused() -> None:
