@@ -316,12 +316,8 @@ class Answerer:
     def _preceding(self, unit: Unit, snap: Snapshot) -> Unit | None:
         if unit.index > 0:
             return snap.units(unit.passage)[unit.index - 1]
-        before = [
-            p
-            for p in snap.document(unit.passage.slug)
-            if p.n == unit.passage.n - 1 and p.n > 0 and p.context == unit.passage.context
-        ]
-        return snap.units(before[0])[-1] if before else None
+        before = snap.previous_passage(unit.passage) if unit.passage.n > 1 else None
+        return snap.units(before)[-1] if before is not None and before.context == unit.passage.context else None
 
     def _following(self, unit: Unit, snap: Snapshot) -> Unit | None:
         units = snap.units(unit.passage)

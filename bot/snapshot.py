@@ -90,6 +90,10 @@ class Snapshot:
         """The paragraph after this one in the same document."""
         return self.by_id.get(f"{passage.slug}#p{passage.n + 1}")
 
+    def previous_passage(self, passage: Passage) -> Passage | None:
+        """The paragraph before this one in the same document."""
+        return self.by_id.get(f"{passage.slug}#p{passage.n - 1}")
+
     def analyze(self, question: str, history: tuple[str, ...] = ()) -> Query:
         """Understand a question against this corpus's vocabulary."""
         return self.analyzer.analyze(question, history)
