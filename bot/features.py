@@ -86,10 +86,12 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
     concepts = query.concepts or query.context
     weights = snap.concept_weights(concepts)
     if found.named is not None:
-        # The name that singled out a document ("in Harwick") already chose it; within it, the name says nothing
-        # about which sentence answers.
-        names = frozenset().union(*snap.names.values())
-        weights = [0.0 if c.stems & names else w for c, w in zip(concepts, weights, strict=True)]
+        # The name that singled out a document as a whole ("in Harwick") already chose it; within it, that name says
+        # nothing about which sentence answers. A name the document speaks of ("Homeland Security") still does, and
+        # a question that is nothing but names keeps them.
+        names = frozenset().union(*(snap.identities.get(slug, frozenset()) for slug in found.named))
+        rest = [0.0 if c.stems & names else w for c, w in zip(concepts, weights, strict=True)]
+        weights = rest if any(rest) else weights
     total = sum(weights) or 1.0
     # A question in a language none of the documents is written in shares no words with them by nature: that says
     # nothing about whether they answer it.

@@ -33,10 +33,12 @@ class Similarity:
 
     cosine: float
     rank: int  # among the sentences this model scored, from 1
-    gap: float  # below the best sentence, in units of the model's spread over the corpus (0 for the best)
-    z: float  # standard scores above the corpus mean: how much the sentence stands out for this question
+    gap: float  # below the best sentence, in units of the model's spread near the question (0 for the best)
+    z: float  # standard scores above the mean near the question: how much the sentence stands out for it
 
 
+# How many of a question's nearest sentences its similarities are compared with (see ModelScores.of).
+NEIGHBOURHOOD = 32
 NO_SIMILARITY = Similarity(cosine=0.0, rank=0, gap=5.0, z=0.0)
 
 
@@ -48,25 +50,28 @@ class ModelScores:
     order: np.ndarray  # the scored rows, best first
     ranks: np.ndarray  # per row, from 1 (0: not scored)
     best: float
-    spread: float  # best minus median: the unit of the gap
+    spread: float  # best minus median of the neighbourhood: the unit of the gap
     mean: float
     std: float
 
     @classmethod
-    def of(cls, sims: np.ndarray, rows: np.ndarray) -> "ModelScores":
-        """Scores over the given rows (the others are not this model's to score)."""
+    def of(cls, sims: np.ndarray, rows: np.ndarray, neighbourhood: int = NEIGHBOURHOOD) -> "ModelScores":
+        """Scores over the given rows (the others are not this model's to score). Spread, mean and deviation are
+        taken over the question's nearest `neighbourhood` sentences, not the whole corpus: documents about other
+        things, added to a corpus, would otherwise make every sentence on the question's topic stand out more."""
         order = rows[np.argsort(-sims[rows])]
         best = float(sims[order[0]])
         ranks = np.zeros(len(sims), dtype=int)
         ranks[order] = np.arange(1, len(order) + 1)
+        near = sims[order[:neighbourhood]]
         return cls(
             sims=sims,
             order=order,
             ranks=ranks,
             best=best,
-            spread=max(best - float(np.median(sims[rows])), 1e-3),
-            mean=float(sims[rows].mean()),
-            std=max(float(sims[rows].std()), 1e-3),
+            spread=max(best - float(np.median(near)), 1e-3),
+            mean=float(near.mean()),
+            std=max(float(near.std()), 1e-3),
         )
 
     def at(self, row: int) -> Similarity:
@@ -327,13 +332,15 @@ class HybridRetriever:
 
 
 def _without_names(query: Query, snap: Snapshot, named: frozenset[str] | None) -> Query:
-    """The question as the models should read it once a name it uses has singled out its document(s): without that
-    name, which every sentence of the document shares and which otherwise outweighs what is asked ("Dunmore Springs
-    fine for a third violation" is a question about fines)."""
+    """The question as the models should read it once a name it uses has singled out its document(s): without the
+    names of the document as a whole, which every sentence of it shares and which otherwise outweigh what is asked
+    ("Dunmore Springs fine for a third violation" is a question about fines)."""
     if named is None:
         return query
-    names = frozenset().union(*(snap.names[slug] for slug in named))
+    names = frozenset().union(*(snap.identities.get(slug, frozenset()) for slug in named))
     drop = {c.word for c in query.concepts if c.stems & names}
+    if len(drop) == len({c.word for c in query.concepts}):  # nothing but names: they are what is asked about
+        return query
     kept = [w for w in WORD.findall(query.search_text) if fold(w) not in drop]
     return replace(query, search_text=" ".join(kept)) if kept else query
 

@@ -15,6 +15,7 @@ from bot.records import Passage
 from bot.text import WORD, fold, split_sentences, stem, terms, words
 
 CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
+TITLE_WORD = re.compile(r"\b[A-Z][\w'’-]+")
 
 Embed = Callable[[list[str]], list[list[float]]]
 Vectors = Mapping[str, Sequence[float] | np.ndarray]
@@ -57,6 +58,7 @@ class Snapshot:
             _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None
         )
         self.names = _document_names(passages)
+        self.identities = _identities(passages, self.names)
 
     def speakers(self, slug: str) -> DocumentSpeakers:
         """Who speaks in a document, and how it introduces them (computed once per snapshot)."""
@@ -150,7 +152,7 @@ def _matrix(units: Sequence[Unit], stored: Vectors, embed: Embed | None) -> np.n
 
 
 def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
-    """Per document, the stems of the names it uses (capitalized inside a sentence, or in its title and publisher)
+    """Per document, the stems of the names it uses (capitalized inside a sentence or in its title and publisher)
     that it never writes in lower case and no other document uses at all: what a question can single a document out
     by. A title's ordinary words ("Mayor Signs Order") are written in lower case in its text, so they name nothing."""
     names: dict[str, set[str]] = {}
@@ -160,10 +162,24 @@ def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
         found = names.setdefault(p.slug, set())
         for sentence in split_sentences(p.text):
             found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
-        found.update(terms(f"{p.document} {p.publisher}"))
+        found.update(_title_names(p))
         common.setdefault(p.slug, set()).update(stem(fold(w)) for w in WORD.findall(p.text) if w[0].islower())
         used.setdefault(p.slug, set()).update(terms(f"{p.text} {p.document} {p.publisher}"))
     return {
         slug: frozenset(found - common[slug] - set().union(*(u for other, u in used.items() if other != slug)))
         for slug, found in names.items()
     }
+
+
+def _title_names(passage: Passage) -> set[str]:
+    """The stems of the capitalized words of a passage's document title and publisher."""
+    return {t for m in TITLE_WORD.finditer(f"{passage.document} {passage.publisher}") for t in terms(m.group())}
+
+
+def _identities(passages: Sequence[Passage], names: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Per document, the names in its title or publisher: what names the document as a whole ("Harwick"), rather
+    than someone or something it speaks of ("the Department of Homeland Security")."""
+    out: dict[str, set[str]] = {}
+    for p in passages:
+        out.setdefault(p.slug, set()).update(_title_names(p) & names.get(p.slug, frozenset()))
+    return {slug: frozenset(found) for slug, found in out.items()}

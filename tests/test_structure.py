@@ -193,6 +193,55 @@ def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words()
     assert not {"order", "mayor", "sign"} & names["harwick"]
 
 
+def test_only_a_documents_own_names_are_set_aside_once_they_have_chosen_it() -> None:
+    from dataclasses import replace
+
+    from bot.features import sentence_features
+    from bot.retrieve import NO_SIMILARITY, Candidate, Retrieval
+    from bot.snapshot import Snapshot
+
+    text = "The Harwick Department of Homeland Security declined to comment. Harwick tenants met on Monday."
+    first = replace(make_passage("harwick", 1, text), document="Harwick Tenants Meet")
+    second = make_passage("library", 1, "The library opens at nine on weekdays.")
+    snap = Snapshot([first, second], versions=(None, None, None, None))
+    # The title's name names the document; the department is something it speaks of.
+    assert "harwick" in snap.identities["harwick"]
+    assert "homeland" in snap.names["harwick"] and "homeland" not in snap.identities["harwick"]
+    units = snap.units(first)
+    candidates = [Candidate(u, 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for u in units]
+
+    def coverage(question: str) -> list[float]:
+        query = snap.analyze(question)
+        named = snap.named_documents(query)
+        assert named == frozenset({"harwick"})
+        found = Retrieval(hits=[], candidates=candidates, named=named)
+        return sentence_features(query, found, snap).coverage
+
+    # A question of nothing but names the document speaks of keeps them: they are what it asks about.
+    assert coverage("what did homeland security say")[0] == 1.0
+    # "Harwick" chose the document; what is asked decides the sentence, not the name every sentence may share.
+    assert coverage("when did harwick tenants meet") == [0.0, 1.0]
+
+
+def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
+    import numpy as np
+
+    from bot.retrieve import NEIGHBOURHOOD, ModelScores
+
+    rng = np.random.default_rng(0)
+    near = rng.uniform(0.4, 0.8, size=NEIGHBOURHOOD + 8)
+    far = rng.uniform(0.0, 0.1, size=5000)
+    alone = ModelScores.of(near, np.arange(len(near)))
+    grown = np.concatenate([near, far])
+    beside = ModelScores.of(grown, np.arange(len(grown)))
+    best = int(np.argmax(near))
+    # Thousands of sentences about something else leave how much the best one stands out unchanged.
+    assert beside.at(best).z == alone.at(best).z
+    assert beside.at(best).gap == alone.at(best).gap
+    whole = (near[best] - grown.mean()) / grown.std()
+    assert whole > 3 * beside.at(best).z
+
+
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     import numpy as np
 
