@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 # opens, and none without a number is a phone number. (Other kinds are features the scorer weighs: "is it free?"
 # asks about money and is answered by "free of charge".)
 STRICT_KINDS = frozenset({"hours", "phone", "email"})
+# "It does not pay for:" introduces a list about what the sentence before it names.
+PRONOUN_START = re.compile(r"(?:It|They|He|She)\b")
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,8 @@ class Answerer:
         """Each chosen sentence, best first, with the sentences it cannot stand without, in source order: a claim
         the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
         ("no such actions") never appears without the one it points at, nor that one without it; a sentence that
-        introduces a speaker brings the next one, which says what they said ("She said …"); and speech by a "she" no
+        introduces a speaker brings the next one, which says what they said ("She said …"); a list item comes after
+        its introduction, and an introduction before its items; and speech by a "she" no
         name was found for comes after the sentences back to the one that names her, or first (unless the question
         asks who), or not at all."""
         out: list[Unit] = []
@@ -270,6 +273,8 @@ class Answerer:
                 if named is None and out:
                     continue  # after another sentence, "she added" would read as that sentence's speaker's words
                 block = [*(named or []), *block]
+            introduction, items = self._list_context(unit, snap)
+            block = [*introduction, *block, *items]
             following = self._following(unit, snap)
             if following is not None:
                 same_passage = following.passage.id == unit.passage.id
@@ -291,6 +296,48 @@ class Answerer:
                 else:
                     out.append(u)
         return out
+
+    def _list_context(self, unit: Unit, snap: Snapshot) -> tuple[list[Unit], list[Unit]]:
+        """What a list item needs before it (its introduction, and what an "It" there stands for) and what an
+        introduction needs after it (its items): "pipes inside the home" means nothing without "It does not pay
+        for:", nor "Please bring:" without the list."""
+        items = self._list_after(unit, snap) if unit.text.rstrip().endswith(":") else []
+        intro = self._list_intro(unit, snap)
+        if intro is None:
+            return [], items
+        leans = intro.refers_back or intro.contrasts or bool(PRONOUN_START.match(intro.text))
+        lead_in = self._preceding(intro, snap) if leans else None
+        return ([lead_in, intro] if lead_in is not None else [intro]), items
+
+    def _list_after(self, unit: Unit, snap: Snapshot) -> list[Unit]:
+        """The items of the list a sentence introduces, as many as fit the length limit: the sentences after it that
+        have it as their context."""
+        items: list[Unit] = []
+        words = len(unit.text.split())
+        passage = snap.next_passage(unit.passage) if unit.passage.n > 0 else None
+        while passage is not None and passage.context.endswith(unit.text.strip()):
+            for item in snap.units(passage):
+                words += len(item.text.split())
+                if words > self.policy.max_words:
+                    return items
+                items.append(item)
+            passage = snap.next_passage(passage)
+        return items
+
+    def _list_intro(self, unit: Unit, snap: Snapshot) -> Unit | None:
+        """The sentence that introduces the list a sentence is an item of, if it is one."""
+        intro = unit.passage.context.rpartition(" — ")[2]
+        if not intro.endswith(":"):
+            return None
+        passage = snap.previous_passage(unit.passage)
+        while passage is not None and passage.n > 0:
+            units = snap.units(passage)
+            if units and intro.endswith(units[-1].text.strip()):
+                return units[-1]
+            if not passage.context.endswith(intro):
+                return None
+            passage = snap.previous_passage(passage)
+        return None
 
     def _back_to_speaker(self, unit: Unit, snap: Snapshot, limit: int = 3) -> list[Unit] | None:
         """The sentences before a pronoun's reported speech, back to the nearest one that names a speaker of the
@@ -365,8 +412,10 @@ def _cite(sentence: str, n: int) -> str:
     sentence = sentence.rstrip()
     if sentence.endswith(" ."):
         sentence = sentence[:-2] + "."
-    if sentence.endswith(".") and not sentence.endswith("..."):
-        return f"{sentence[:-1]} [{n}]."
+    if sentence.endswith((".", ":", ";")) and not sentence.endswith("..."):
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    if sentence[-1:].isalnum() or sentence.endswith(")"):  # a list item: it reads as a sentence of the answer
+        return f"{sentence} [{n}]."
     return f"{sentence} [{n}]"
 
 

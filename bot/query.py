@@ -171,9 +171,7 @@ class QueryAnalyzer:
         expansions = sorted({t for c in concepts for t in c.targets})
         if expansions:
             search_text = f"{search_text} ({', '.join(expansions)})"
-        # A resident asking about their own (or a relative's) situation: answered only from what the sources say,
-        # never with advice; refused with a referral when the sources don't answer it.
-        legal = bool(PERSONAL.search(core) and ADVICE_ASK.search(core))
+        legal = _tells_own_situation(core)
         return Query(
             text=text,
             search_text=search_text,
@@ -240,3 +238,13 @@ class QueryAnalyzer:
 def idf(df: int, n_docs: int) -> float:
     """BM25's smoothed inverse document frequency; df=0 (a word the sources never use) weighs most."""
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def _tells_own_situation(question: str) -> bool:
+    """Whether a resident asks about their own (or a relative's) situation: answered only from what the sources
+    say, never with advice, and refused with a referral when they don't answer it. It takes an ask for advice and a
+    person outside that ask: "what should I bring?" asks a procedure anyone follows; "I'm 67, do I have to pay?"
+    and "can my landlord cut the power?" tell a case."""
+    if not ADVICE_ASK.search(question):
+        return False
+    return bool(PERSONAL.search(ADVICE_ASK.sub(" ", question)))

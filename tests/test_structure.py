@@ -242,6 +242,54 @@ def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_w
     assert whole > 3 * beside.at(best).z
 
 
+def test_a_list_comes_with_its_introduction_and_an_introduction_with_its_list() -> None:
+    from pathlib import Path
+
+    from bot.answer import Answerer, AnswerPolicy
+    from bot.corpus import parse_document
+    from bot.passages import split_document
+    from bot.snapshot import Snapshot
+
+    raw = (
+        "---\ntitle: Water program FAQ\nsource: https://example.org\ndate: 2026-01-01\npublisher: Utility\n"
+        "language: en\n---\n\n## What it does not cover\n\nThe program pays for the line up to the valve. "
+        "It does not pay for:\n\n- pipes inside the home\n- new faucets\n\n## Visiting\n\nPlease bring:\n\n"
+        "- a photo ID\n- your latest bill\n\nCome anyway if you have neither.\n"
+    )
+    passages = split_document(parse_document(Path("water-faq.md"), raw))
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    answerer = Answerer.__new__(Answerer)  # context needs no models
+    answerer.policy = AnswerPolicy()
+    units = {u.text: u for p in passages for u in snap.units(p)}
+
+    def block(text: str) -> list[str]:
+        return [u.text for u in answerer._with_context([units[text]], snap)]
+
+    # An item alone would read as covered; it comes after what introduces it, and that after what "It" is.
+    assert block("new faucets") == [
+        "The program pays for the line up to the valve.",
+        "It does not pay for:",
+        "new faucets",
+    ]
+    # An introduction alone answers nothing; its items follow it, and the paragraph after the list does not.
+    assert block("Please bring:") == ["Please bring:", "a photo ID", "your latest bill"]
+
+
+def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
+    from bot.query import _tells_own_situation
+
+    # A procedure anyone follows, asked in the first person, is not a case.
+    assert not _tells_own_situation("What should I bring to the help desk?")
+    assert not _tells_own_situation("¿Dónde puedo pedir la ayuda en persona?")
+    assert not _tells_own_situation("can my landlord cut the power on a hot day")
+    # A person described beside the ask is.
+    assert _tells_own_situation("I'm 67 and ride the bus every day. Do I have to pay the full fare?")
+    assert _tells_own_situation("my cousin got picked up, can the city lawyers help him")
+    assert _tells_own_situation("tengo 45 años, ¿me pueden hacer una limpieza gratis?")
+    # Telling a story without asking what to do asks nothing personal.
+    assert not _tells_own_situation("my bus was late today")
+
+
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     import numpy as np
 
