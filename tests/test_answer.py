@@ -163,3 +163,11 @@ def test_answers_are_logged_as_counts_and_latencies_never_the_question(
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "latency_ms=" in logged and "kind=" in logged
     assert "Zyxwv" not in logged
+
+
+def test_the_answerer_multiplies_with_one_blas_thread(answerer: Answerer) -> None:
+    from threadpoolctl import threadpool_info
+
+    # Spinning BLAS threads starve the models' threads on a small machine (see build_answerer).
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
