@@ -244,7 +244,7 @@ def _tells_own_situation(question: str) -> bool:
     """Whether a resident asks about their own (or a relative's) situation: answered only from what the sources
     say, never with advice, and refused with a referral when they don't answer it. It takes an ask for advice and a
     person outside that ask: "what should I bring?" asks a procedure anyone follows; "I'm 67, do I have to pay?"
-    and "can my landlord cut the power?" tell a case."""
+    and "my cousin got picked up, can the city lawyers help him?" tell a case."""
     if not ADVICE_ASK.search(question):
         return False
     return bool(PERSONAL.search(ADVICE_ASK.sub(" ", question)))
