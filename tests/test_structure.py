@@ -1,9 +1,13 @@
 """Documents as structure, answer kinds, document names and safe attribution: each on its own, no model."""
 
+from bot.answer import AnswerPolicy
 from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.attribution import DocumentSpeakers, render, units_of
+from bot.context import with_context
 from bot.structure import parse_blocks
 from tests.conftest import make_passage
+
+WORDS = AnswerPolicy().max_words  # the answer's length limit, which a list's items must fit
 
 FAQ = """# Help Desk FAQ
 
@@ -107,7 +111,6 @@ def test_a_place_is_never_a_speaker_and_an_unsure_quote_stays_as_written() -> No
 
 
 def test_reported_speech_by_an_unresolved_pronoun_never_follows_another_speaker() -> None:
-    from bot.answer import Answerer
     from bot.snapshot import Snapshot
 
     snap = Snapshot(
@@ -127,16 +130,15 @@ def test_reported_speech_by_an_unresolved_pronoun_never_follows_another_speaker(
     units = {p.n: snap.units(p) for p in snap.passages}
     added, unnamed = units[2][2], units[4][1]
     assert added.speaker is None and added.unnamed_speaker and not units[3][0].unnamed_speaker
-    answerer = Answerer.__new__(Answerer)  # the context rules need no models
     # After Raman's sentence, "she added" comes with the sentences back to the one naming Estrada-Lin.
-    block = answerer._with_context([units[3][0], added], snap)
+    block = with_context([units[3][0], added], snap, WORDS)
     assert [u.text for u in block] == [units[3][0].text, *(u.text for u in units[2])]
     # One whose speaker no nearby sentence names is left out rather than read as Raman's words.
-    assert answerer._with_context([units[3][0], unnamed], snap) == [units[3][0]]
-    assert answerer._with_context([unnamed], snap) == [unnamed]
+    assert with_context([units[3][0], unnamed], snap, WORDS) == [units[3][0]]
+    assert with_context([unnamed], snap, WORDS) == [unnamed]
     # First in an answer, nothing before it misleads; but "who said it?" gets the sentences that name the speaker.
-    assert answerer._with_context([added], snap) == [added]
-    assert answerer._with_context([added], snap, name_speakers=True) == units[2]
+    assert with_context([added], snap, WORDS) == [added]
+    assert with_context([added], snap, WORDS, name_speakers=True) == units[2]
 
 
 def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
@@ -159,7 +161,6 @@ def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
 def test_a_sentence_that_points_back_never_reaches_across_a_heading() -> None:
     from dataclasses import replace
 
-    from bot.answer import Answerer
     from bot.snapshot import Snapshot
 
     passages = [
@@ -171,11 +172,10 @@ def test_a_sentence_that_points_back_never_reaches_across_a_heading() -> None:
     snap = Snapshot(passages, versions=(None, None, None, None))
     units = {p.n: snap.units(p)[0] for p in snap.passages}
     assert units[2].refers_back and units[4].refers_back
-    answerer = Answerer.__new__(Answerer)  # the context rules need no models
     # "This ordinance" opening a section is not completed by the last sentence of the section before it…
-    assert answerer._with_context([units[2]], snap) == [units[2], units[3]]
+    assert with_context([units[2]], snap, WORDS) == [units[2], units[3]]
     # …but under one heading, a sentence that points back still brings the one it points at.
-    assert answerer._with_context([units[4]], snap) == [units[3], units[4]]
+    assert with_context([units[4]], snap, WORDS) == [units[3], units[4]]
 
 
 def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words() -> None:
@@ -245,7 +245,6 @@ def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_w
 def test_a_list_comes_with_its_introduction_and_an_introduction_with_its_list() -> None:
     from pathlib import Path
 
-    from bot.answer import Answerer, AnswerPolicy
     from bot.corpus import parse_document
     from bot.passages import split_document
     from bot.snapshot import Snapshot
@@ -258,12 +257,10 @@ def test_a_list_comes_with_its_introduction_and_an_introduction_with_its_list() 
     )
     passages = split_document(parse_document(Path("water-faq.md"), raw))
     snap = Snapshot(passages, versions=(None, None, None, None))
-    answerer = Answerer.__new__(Answerer)  # context needs no models
-    answerer.policy = AnswerPolicy()
     units = {u.text: u for p in passages for u in snap.units(p)}
 
     def block(text: str) -> list[str]:
-        return [u.text for u in answerer._with_context([units[text]], snap)]
+        return [u.text for u in with_context([units[text]], snap, WORDS)]
 
     # An item alone would read as covered; it comes after what introduces it, and that after what "It" is.
     assert block("new faucets") == [
@@ -293,7 +290,7 @@ def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     import numpy as np
 
-    from bot.answer import Answerer, AnswerPolicy, Judgement
+    from bot.answer import Answerer, Judgement
     from bot.features import SENTENCE_FEATURES, Features
     from bot.retrieve import NO_SIMILARITY, Candidate
     from bot.scorer import Scorer
