@@ -16,9 +16,8 @@ def with_context(chosen: list[Unit], snap: Snapshot, max_words: int, name_speake
     the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
     ("no such actions") never appears without the one it points at, nor that one without it; a sentence that
     introduces a speaker brings the next one, which says what they said ("She said …"); a list item comes after
-    its introduction, and an introduction before its items; and speech by a "she" no
-    name was found for comes after the sentences back to the one that names her, or first (unless the question
-    asks who), or not at all."""
+    its introduction, and an introduction before its items; and speech by a "she" no name was found for comes after
+    the sentences back to the one that names her, or first (unless the question asks who), or not at all."""
     out: list[Unit] = []
     placed: set[tuple[str, int]] = set()
     for unit in chosen:

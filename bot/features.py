@@ -89,7 +89,7 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
         # The name that singled out a document as a whole ("in Harwick") already chose it; within it, that name says
         # nothing about which sentence answers. A name the document speaks of ("Homeland Security") still does, and
         # a question that is nothing but names keeps them.
-        names = frozenset().union(*(snap.identities.get(slug, frozenset()) for slug in found.named))
+        names = snap.own_names(found.named)
         rest = [0.0 if c.stems & names else w for c, w in zip(concepts, weights, strict=True)]
         weights = rest if any(rest) else weights
     total = sum(weights) or 1.0

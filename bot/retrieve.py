@@ -337,7 +337,7 @@ def _without_names(query: Query, snap: Snapshot, named: frozenset[str] | None) -
     ("Dunmore Springs fine for a third violation" is a question about fines)."""
     if named is None:
         return query
-    names = frozenset().union(*(snap.identities.get(slug, frozenset()) for slug in named))
+    names = snap.own_names(named)
     drop = {c.word for c in query.concepts if c.stems & names}
     if len(drop) == len({c.word for c in query.concepts}):  # nothing but names: they are what is asked about
         return query

@@ -3,7 +3,7 @@ BM25, the corpus vocabulary and the names that single out each document. Immutab
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -57,8 +57,11 @@ class Snapshot:
         self.matrix_multilingual = (
             _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None
         )
-        self.names = _document_names(passages)
-        self.identities = _identities(passages, self.names)
+        titles = _title_names(passages)
+        self.names = _document_names(passages, titles)
+        # Per document, the names in its title or publisher: what names the document as a whole ("Harwick"), rather
+        # than someone or something it speaks of ("the Department of Homeland Security").
+        self.identities = {slug: frozenset(found & self.names[slug]) for slug, found in titles.items()}
 
     def speakers(self, slug: str) -> DocumentSpeakers:
         """Who speaks in a document, and how it introduces them (computed once per snapshot)."""
@@ -99,6 +102,11 @@ class Snapshot:
     def analyze(self, question: str, history: tuple[str, ...] = ()) -> Query:
         """Understand a question against this corpus's vocabulary."""
         return self.analyzer.analyze(question, history)
+
+    def own_names(self, slugs: Iterable[str]) -> frozenset[str]:
+        """The names of these documents as a whole (their titles' and publishers'), which set them apart from each
+        other but not one of their sentences from another."""
+        return frozenset().union(*(self.identities.get(slug, frozenset()) for slug in slugs))
 
     def named_documents(self, query: Query) -> frozenset[str] | None:
         """The documents a question singles out by a name only they use (a city, a mayor, an agency), or None
@@ -151,7 +159,7 @@ def _matrix(units: Sequence[Unit], stored: Vectors, embed: Embed | None) -> np.n
     return np.array([r if r is not None else [0.0] * width for r in rows], dtype=np.float32)
 
 
-def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
+def _document_names(passages: Sequence[Passage], titles: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
     """Per document, the stems of the names it uses (capitalized inside a sentence or in its title and publisher)
     that it never writes in lower case and no other document uses at all: what a question can single a document out
     by. A title's ordinary words ("Mayor Signs Order") are written in lower case in its text, so they name nothing."""
@@ -162,9 +170,10 @@ def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
         found = names.setdefault(p.slug, set())
         for sentence in split_sentences(p.text):
             found.update(stem(w) for m in CAPITALIZED.finditer(sentence) for w in words(m.group()))
-        found.update(_title_names(p))
         common.setdefault(p.slug, set()).update(stem(fold(w)) for w in WORD.findall(p.text) if w[0].islower())
         used.setdefault(p.slug, set()).update(terms(f"{p.text} {p.document} {p.publisher}"))
+    for slug, found in titles.items():
+        names[slug].update(found)
     # How many documents use each stem: one pass, where a union of every other document per document was quadratic.
     documents_using = Counter(s for stems in used.values() for s in stems)
     return {
@@ -173,15 +182,7 @@ def _document_names(passages: Sequence[Passage]) -> dict[str, frozenset[str]]:
     }
 
 
-def _title_names(passage: Passage) -> set[str]:
-    """The stems of the capitalized words of a passage's document title and publisher."""
-    return {t for m in TITLE_WORD.finditer(f"{passage.document} {passage.publisher}") for t in terms(m.group())}
-
-
-def _identities(passages: Sequence[Passage], names: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
-    """Per document, the names in its title or publisher: what names the document as a whole ("Harwick"), rather
-    than someone or something it speaks of ("the Department of Homeland Security")."""
-    out: dict[str, set[str]] = {}
-    for p in passages:
-        out.setdefault(p.slug, set()).update(_title_names(p) & names.get(p.slug, frozenset()))
-    return {slug: frozenset(found) for slug, found in out.items()}
+def _title_names(passages: Sequence[Passage]) -> dict[str, set[str]]:
+    """Per document, the stems of the capitalized words of its title and publisher (read once per document)."""
+    heads = {p.slug: f"{p.document} {p.publisher}" for p in passages}
+    return {slug: {t for m in TITLE_WORD.finditer(head) for t in terms(m.group())} for slug, head in heads.items()}
