@@ -24,7 +24,7 @@ from bot.referrals import Referrals
 from bot.retrieve import HybridRetriever
 from bot.scorer import Scorer, Scorers, load_scorers
 from bot.snapshot import Snapshot
-from bot.text import clean
+from bot.text import clean, ends_with_abbreviation
 
 logger = logging.getLogger(__name__)
 
@@ -288,10 +288,13 @@ class Answerer:
 
 
 def _cite(sentence: str, n: int) -> str:
-    """Put the marker before the closing full stop, as in '… judicial warrant [1].'"""
+    """Put the marker before the closing full stop, as in '… judicial warrant [1].', unless that stop is part of
+    an abbreviation ('… 4:30 p.m. [1]')."""
     sentence = sentence.rstrip()
     if sentence.endswith(" ."):
         sentence = sentence[:-2] + "."
+    if ends_with_abbreviation(sentence):
+        return f"{sentence} [{n}]"
     if sentence.endswith((".", ":", ";")) and not sentence.endswith("..."):
         return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     if sentence[-1:].isalnum() or sentence.endswith(")"):  # a list item: it reads as a sentence of the answer

@@ -1,6 +1,6 @@
 """The sentences a chosen sentence cannot stand without: the contest of a claim, what "this" points back to, the
-speaker of "she said", a list's introduction and its items. Context never crosses a heading or the publication
-details."""
+speaker of "she said", a list's introduction and its items, the answer to a question the source asks. Context never
+crosses a heading or the publication details."""
 
 import re
 
@@ -16,8 +16,9 @@ def with_context(chosen: list[Unit], snap: Snapshot, max_words: int, name_speake
     the source goes on to contest ("However, …") never appears without that contest; a sentence that points back
     ("no such actions") never appears without the one it points at, nor that one without it; a sentence that
     introduces a speaker brings the next one, which says what they said ("She said …"); a list item comes after
-    its introduction, and an introduction before its items; and speech by a "she" no name was found for comes after
-    the sentences back to the one that names her, or first (unless the question asks who), or not at all."""
+    its introduction, and an introduction before its items; a question the source asks brings its answer; and
+    speech by a "she" no name was found for comes after the sentences back to the one that names her, or first
+    (unless the question asks who), or not at all."""
     out: list[Unit] = []
     placed: set[tuple[str, int]] = set()
     for unit in chosen:
@@ -32,6 +33,8 @@ def with_context(chosen: list[Unit], snap: Snapshot, max_words: int, name_speake
             block = [*(named or []), *block]
         introduction, items = _list_context(unit, snap, max_words)
         block = [*introduction, *block, *items]
+        if not unit.quote and unit.text.rstrip('"”’) ').endswith("?"):
+            block += _answer_after(unit, snap)
         following = _following(unit, snap)
         if following is not None:
             same_passage = following.passage.id == unit.passage.id
@@ -98,6 +101,20 @@ def _list_intro(unit: Unit, snap: Snapshot) -> Unit | None:
             return None
         passage = snap.previous_passage(passage)
     return None
+
+
+def _answer_after(unit: Unit, snap: Snapshot) -> list[Unit]:
+    """What answers a question the source itself asks (an FAQ's "Is it free?"): the sentence after it, and the
+    one after that when the first is only "Yes." or "No."."""
+    out: list[Unit] = []
+    current: Unit | None = unit
+    while current is not None and len(out) < 2:
+        current = _following(current, snap)
+        if current is not None:
+            out.append(current)
+            if len(current.text.split()) > 2:
+                break
+    return out
 
 
 def _back_to_speaker(unit: Unit, snap: Snapshot, limit: int = 3) -> list[Unit] | None:

@@ -1,8 +1,9 @@
 """A document's Markdown body → text blocks with their headings as context (markdown-it-py, CommonMark).
 
 Headings are context for the blocks under them, never a block of their own; a paragraph that is bold from end to
-end (an FAQ's question) counts as a heading for the blocks that follow it. Bold, italics and links are reduced to
-their text. Each list item is its own block, with the paragraph that introduces the list ("Bring:") as context."""
+end (an FAQ's question), or whose first line alone is, counts as a heading for the blocks that follow it. Bold,
+italics and links are reduced to their text. Each list item is its own block, with the paragraph that introduces
+the list ("Bring:") as context."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,12 @@ class Block:
 
 def plain_text(inline: Any) -> str:
     """An inline token's text without Markdown marks: link and image text kept, addresses dropped."""
+    return _text_of(inline.children or [])
+
+
+def _text_of(children: list[Any]) -> str:
     parts: list[str] = []
-    for child in inline.children or []:
+    for child in children:
         if child.type in ("text", "code_inline", "html_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
@@ -40,6 +45,19 @@ def _is_bold_line(inline: Any) -> bool:
     """A paragraph whose whole text is bold: used as a heading (an FAQ's question), not as an answer."""
     kids = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
     return len(kids) >= 3 and kids[0].type == "strong_open" and kids[-1].type == "strong_close"
+
+
+def _bold_lead(inline: Any) -> tuple[str, str] | None:
+    """A paragraph whose first line alone is bold ("**Is it free?**" with the answer on the next line): that line
+    and the rest, or None."""
+    kids = [c for c in inline.children or [] if not (c.type == "text" and not c.content)]
+    if not kids or kids[0].type != "strong_open":
+        return None
+    close = next((j for j, c in enumerate(kids) if c.type == "strong_close"), None)
+    if close is None or close + 1 >= len(kids) or kids[close + 1].type not in ("softbreak", "hardbreak"):
+        return None
+    head, rest = _text_of(kids[1:close]), _text_of(kids[close + 2 :])
+    return (head, rest) if head and rest else None
 
 
 def _context(headings: list[tuple[int, str]]) -> str:
@@ -74,11 +92,13 @@ def parse_blocks(body: str) -> list[Block]:
             continue
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             text = plain_text(tok)
-            if text and list_depth == 0 and _is_bold_line(tok):
+            lead = _bold_lead(tok) if text and list_depth == 0 else None
+            if lead is not None or (text and list_depth == 0 and _is_bold_line(tok)):
                 level = heading_level + 1
-                headings = [h for h in headings if h[0] < level] + [(level, text.rstrip(":"))]
+                headings = [h for h in headings if h[0] < level] + [(level, (lead or (text,))[0].rstrip(":"))]
                 lead_in = ""
-            elif text:
+                text = lead[1] if lead is not None else ""
+            if text:
                 context = _context(headings)
                 if list_depth and lead_in:
                     context = f"{context} — {lead_in}" if context else lead_in

@@ -36,8 +36,9 @@ STOPWORDS = STOPWORDS_EN | STOPWORDS_ES
 _stemmers = {"en": snowballstemmer.stemmer("english"), "es": snowballstemmer.stemmer("spanish")}
 
 ABBREVIATIONS = frozenset(
-    """mr mrs ms dr gov sen rep st jr sr no vs etc u.s e.g i.e
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    """mr mrs ms dr gov sen rep st jr sr no vs etc u.s e.g i.e prof dept ave blvd rd tel ext
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    dra sra srta sres lic ing av avda ud uds núm pág""".split()
 )
 
 
@@ -93,6 +94,18 @@ def _ends_sentence(text: str, i: int) -> bool:
     if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
         return False
     return not (i + 1 < len(text) and text[i + 1].isdigit())
+
+
+def ends_with_abbreviation(sentence: str) -> bool:
+    """Whether a sentence's closing full stop belongs to an abbreviation ("4:30 p.m.", "U.S.", "etc."): it is part
+    of the word and stays with it."""
+    if not sentence.endswith(".") or sentence.endswith(".."):
+        return False
+    token = sentence[:-1].rsplit(None, 1)[-1].lower().strip("“\"'(")
+    # Letters between stops ("p.m", "u.s", "ee.uu"), not an address ("meals@city.org") whose stop ends the sentence;
+    # "no" is in the list for "No. 5", but at the end of a sentence it is the word.
+    dotted = "." in token and all(1 <= len(piece) <= 2 and piece.isalpha() for piece in token.split("."))
+    return dotted or (token in ABBREVIATIONS and token != "no") or (len(token) == 1 and token.isalpha())
 
 
 def split_sentences(paragraph: str) -> list[str]:

@@ -99,6 +99,15 @@ def test_quotations_stay_whole_with_their_attribution() -> None:
     ]
 
 
+def test_titles_and_abbreviations_in_english_and_spanish_do_not_end_a_sentence() -> None:
+    para = "La directora es la Dra. Itzel Ríos. Llame al Tel. (555) 010-2000, ext. 4. Gracias."
+    assert split_sentences(para) == [
+        "La directora es la Dra. Itzel Ríos.",
+        "Llame al Tel. (555) 010-2000, ext. 4.",
+        "Gracias.",
+    ]
+
+
 @given(st.text(max_size=400))
 def test_sentence_split_loses_no_words(text: str) -> None:
     paragraph = clean(text)

@@ -272,6 +272,35 @@ def test_a_list_comes_with_its_introduction_and_an_introduction_with_its_list() 
     assert block("Please bring:") == ["Please bring:", "a photo ID", "your latest bill"]
 
 
+def test_a_bold_first_line_is_the_question_its_paragraph_answers() -> None:
+    blocks = parse_blocks("## Meals\n\n**Are summer meals included?**\nNo. Only the school year.\n")
+    assert [(b.text, b.context) for b in blocks] == [
+        ("No. Only the school year.", "Meals — Are summer meals included?"),
+    ]
+
+
+def test_a_question_the_source_asks_comes_with_its_answer() -> None:
+    from bot.snapshot import Snapshot
+
+    passages = [make_passage("faq", 1, "Can I get help in another language? Yes. Interpreters are free. Call us.")]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    question = snap.units(passages[0])[0]
+    assert [u.text for u in with_context([question], snap, WORDS)] == [
+        "Can I get help in another language?",
+        "Yes.",
+        "Interpreters are free.",
+    ]
+
+
+def test_a_citation_marker_leaves_an_abbreviations_full_stop_in_place() -> None:
+    from bot.answer import _cite
+
+    assert _cite("Open from 8 a.m. to 4:30 p.m.", 1) == "Open from 8 a.m. to 4:30 p.m. [1]"
+    assert _cite("ICE may not use city property.", 2) == "ICE may not use city property [2]."
+    assert _cite("They said no.", 3) == "They said no [3]."
+    assert _cite("E-mail meals@schools.org.", 4) == "E-mail meals@schools.org [4]."
+
+
 def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
     from bot.query import _tells_own_situation
 
