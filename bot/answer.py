@@ -61,6 +61,7 @@ class Judgement:
     answerable: float
     needed: float
     scorer: Scorer
+    named: frozenset[str] = frozenset()  # the documents the question names
 
 
 @dataclass
@@ -160,7 +161,7 @@ class Answerer:
         across = bool(question[QUESTION_FEATURES.index("cross_language")])
         needed = scorer.threshold(query.legal_advice, cross_language=across)
         answerable = float(scorer.question.predict(question[None, :])[0])
-        return Judgement(features, probabilities, answerable, needed, scorer)
+        return Judgement(features, probabilities, answerable, needed, scorer, snap.documents_named(query))
 
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
@@ -250,6 +251,18 @@ class Answerer:
             if chosen and sum(len(u.text.split()) for u in with_block) > self.policy.max_words:
                 continue
             chosen, picked = with_block, picked + 1
+        # A question that names several documents ("Harwick or Dunmore Springs?") is answered from each of them
+        # that has a sentence likely enough to answer, however much likelier the other's best one is.
+        compared = judged.named if len(judged.named) > 1 else frozenset()
+        for slug in sorted(compared - {u.passage.slug for u in chosen}):
+            best = next((i for i in order if features.candidates[i].unit.passage.slug == slug), None)
+            if best is None:
+                continue
+            with_block = with_context(
+                [*chosen, features.candidates[best].unit], snap, self.policy.max_words, query.asks == "person"
+            )
+            if sum(len(u.text.split()) for u in with_block) <= self.policy.max_words:
+                chosen = with_block
         scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
         return _Selection(units=chosen, scores=scores)
 

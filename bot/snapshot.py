@@ -111,16 +111,18 @@ class Snapshot:
     def named_documents(self, query: Query) -> frozenset[str] | None:
         """The documents a question singles out by a name only they use (a city, a mayor, an agency), or None
         when it names none of them, or all."""
+        named = self.documents_named(query)
+        return None if not named or len(named) == len(self.names) else named
+
+    def documents_named(self, query: Query) -> frozenset[str]:
+        """Every document the question names by a name only it uses: "Harwick or Dunmore Springs?" names two,
+        however many words each name has."""
         stems = {s for c in query.concepts for s in c.stems}
-        found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
-        if not found and query.follow_up:  # "and their office?" names the city the previous question named
+        named = frozenset(slug for slug, names in self.names.items() if names & stems)
+        if not named and query.follow_up:  # "and their office?" names the city the previous question named
             stems = {s for c in query.context for s in c.stems}
-            found = {slug: len(names & stems) for slug, names in self.names.items() if names & stems}
-        if not found:
-            return None
-        best = max(found.values())
-        named = frozenset(slug for slug, n in found.items() if n == best)
-        return None if len(named) == len(self.names) else named
+            named = frozenset(slug for slug, names in self.names.items() if names & stems)
+        return named
 
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
         """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""

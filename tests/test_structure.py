@@ -301,6 +301,37 @@ def test_a_citation_marker_leaves_an_abbreviations_full_stop_in_place() -> None:
     assert _cite("E-mail meals@schools.org.", 4) == "E-mail meals@schools.org [4]."
 
 
+def test_a_question_that_names_two_documents_is_answered_from_both() -> None:
+    import numpy as np
+
+    from bot.answer import Answerer, Judgement
+    from bot.features import SENTENCE_FEATURES, Features
+    from bot.retrieve import NO_SIMILARITY, Candidate
+    from bot.scorer import Scorer
+    from bot.snapshot import Snapshot
+
+    passages = [
+        make_passage("harwick", 1, "Employers pay a fine of $500 for a first violation."),
+        make_passage("dunmore", 1, "Penalties start at $250 for a first violation."),
+        make_passage("dunmore", 2, "Inspectors visit farms in July."),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in passages]
+    features = Features(candidates, np.zeros((3, len(SENTENCE_FEATURES))), [0.5, 0.5, 0.0], 0.0)
+    answerer = Answerer.__new__(Answerer)  # selection needs no models
+    answerer.policy = AnswerPolicy()
+    query = snap.analyze("which city has the bigger fine, harwick or dunmore")
+
+    def chosen(named: frozenset[str]) -> list[str]:
+        judged = Judgement(features, np.array([0.4, 0.9, 0.2]), 1.0, 0.5, Scorer.untrained(), named)
+        return [u.text for u in answerer._select(judged, query, snap).units]
+
+    # Harwick's sentence is far less likely than Dunmore's, yet the question asks about both.
+    assert chosen(frozenset({"harwick", "dunmore"})) == [passages[1].text, passages[0].text]
+    # A question that names neither is answered by the likeliest sentences alone.
+    assert chosen(frozenset()) == [passages[1].text]
+
+
 def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
     from bot.query import _tells_own_situation
 
