@@ -61,7 +61,7 @@ class Judgement:
     answerable: float
     needed: float
     scorer: Scorer
-    named: frozenset[str] = frozenset()  # the documents the question names
+    compared: frozenset[str] = frozenset()  # the documents the question names as a whole, when it names several
 
 
 @dataclass
@@ -161,7 +161,7 @@ class Answerer:
         across = bool(question[QUESTION_FEATURES.index("cross_language")])
         needed = scorer.threshold(query.legal_advice, cross_language=across)
         answerable = float(scorer.question.predict(question[None, :])[0])
-        return Judgement(features, probabilities, answerable, needed, scorer, snap.documents_named(query))
+        return Judgement(features, probabilities, answerable, needed, scorer, snap.documents_compared(query))
 
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
@@ -253,8 +253,7 @@ class Answerer:
             chosen, picked = with_block, picked + 1
         # A question that names several documents ("Harwick or Dunmore Springs?") is answered from each of them
         # that has a sentence likely enough to answer, however much likelier the other's best one is.
-        compared = judged.named if len(judged.named) > 1 else frozenset()
-        for slug in sorted(compared - {u.passage.slug for u in chosen}):
+        for slug in sorted(judged.compared - {u.passage.slug for u in chosen}):
             best = next((i for i in order if features.candidates[i].unit.passage.slug == slug), None)
             if best is None:
                 continue

@@ -44,6 +44,14 @@ ADVICE_ASK = re.compile(
     r"is (?:he|she|my)|does (?:he|she|my)|do they|are they|have to|need to)\b",
     re.IGNORECASE,
 )
+# An ask for a decision ("Should I sue?", "¿Debo firmar?") is advice whoever asks it; a yes/no "should I" opens its
+# clause, where "What documents should I bring?" asks for information.
+DECISION_ASK = re.compile(
+    r"(?:^|[.?!,;¿]\s*|\b(?:so|and|but|or|ok|then)\s+)(?:should|shall) (?:i|we)\b|\b(?:sue|demandar|demando|debo)\b|"
+    r"\bqu[eé] (?:hago|hacemos)\b",
+    re.IGNORECASE,
+)
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 TAG = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")
 FOLLOW_UP_START = re.compile(
     r"^\s*(?:¿\s*)?(?:and|also|what about|how about|what if|and what about|same for|y|y qu[eé] (?:hay )?de|"
@@ -242,9 +250,16 @@ def idf(df: int, n_docs: int) -> float:
 
 def _tells_own_situation(question: str) -> bool:
     """Whether a resident asks about their own (or a relative's) situation: answered only from what the sources
-    say, never with advice, and refused with a referral when they don't answer it. It takes an ask for advice and a
-    person outside that ask: "what should I bring?" asks a procedure anyone follows; "I'm 67, do I have to pay?"
-    and "my cousin got picked up, can the city lawyers help him?" tell a case."""
+    say, never with advice, and refused with a referral when they don't answer it. It takes an ask for advice and
+    either a decision asked for ("should I sue?") or a case told before the ask or in a sentence of its own: "I'm 67,
+    do I have to pay?" and "my cousin got picked up, can the city lawyers help him?" tell a case; "what should I
+    bring?" and "can I mail in my application?" ask a procedure anyone follows, whoever's papers they are."""
     if not ADVICE_ASK.search(question):
         return False
-    return bool(PERSONAL.search(ADVICE_ASK.sub(" ", question)))
+    if DECISION_ASK.search(question) and PERSONAL.search(question):
+        return True
+    for sentence in SENTENCE_END.split(question):
+        ask = ADVICE_ASK.search(sentence)
+        if PERSONAL.search(sentence if ask is None else sentence[: ask.start()]):
+            return True
+    return False

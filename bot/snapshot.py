@@ -124,6 +124,13 @@ class Snapshot:
             named = frozenset(slug for slug, names in self.names.items() if names & stems)
         return named
 
+    def documents_compared(self, query: Query) -> frozenset[str]:
+        """The documents a question names as a whole, by their titles' or publishers' names, when it names two or
+        more ("Harwick or Dunmore Springs?"); a capitalized word one of them uses ("Credit") compares nothing."""
+        stems = {s for c in query.concepts for s in c.stems}
+        compared = frozenset(slug for slug, names in self.identities.items() if names & stems)
+        return compared if len(compared) > 1 else frozenset()
+
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:
         """How much each concept of a question matters: the idf of its commonest known form, or the most if unknown."""
         out = []

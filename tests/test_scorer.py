@@ -77,7 +77,7 @@ def test_a_question_naming_one_city_singles_out_its_document() -> None:
     assert snap.named_documents(snap.analyze("how much is the fine in ashford")) == {"ashford"}
     assert snap.named_documents(snap.analyze("what did mayor park say")) == {"brookvale"}
     assert snap.named_documents(snap.analyze("how much is the fine")) is None
-    # Naming both is naming each, whatever the length of each name; it narrows nothing, but the answer compares.
+    # Naming both is naming each, whatever the length of each name: it narrows nothing.
     both = snap.analyze("is the fine bigger in ashford or in brookvale")
     assert snap.named_documents(both) is None and snap.documents_named(both) == {"ashford", "brookvale"}
 

@@ -322,11 +322,12 @@ def test_a_question_that_names_two_documents_is_answered_from_both() -> None:
     answerer.policy = AnswerPolicy()
     query = snap.analyze("which city has the bigger fine, harwick or dunmore")
 
-    def chosen(named: frozenset[str]) -> list[str]:
-        judged = Judgement(features, np.array([0.4, 0.9, 0.2]), 1.0, 0.5, Scorer.untrained(), named)
+    def chosen(compared: frozenset[str]) -> list[str]:
+        judged = Judgement(features, np.array([0.4, 0.9, 0.2]), 1.0, 0.5, Scorer.untrained(), compared)
         return [u.text for u in answerer._select(judged, query, snap).units]
 
     # Harwick's sentence is far less likely than Dunmore's, yet the question asks about both.
+    assert snap.documents_compared(query) == {"harwick", "dunmore"}
     assert chosen(frozenset({"harwick", "dunmore"})) == [passages[1].text, passages[0].text]
     # A question that names neither is answered by the likeliest sentences alone.
     assert chosen(frozenset()) == [passages[1].text]
@@ -345,6 +346,12 @@ def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None
     assert _tells_own_situation("tengo 45 años, ¿me pueden hacer una limpieza gratis?")
     # Telling a story without asking what to do asks nothing personal.
     assert not _tells_own_situation("my bus was late today")
+    # Whose papers or door it is tells no case: the ask is a procedure.
+    assert not _tells_own_situation("Can I mail in my permit application?")
+    assert not _tells_own_situation("and what do i need to bring with me?")
+    # A decision asked for is advice, whoever's it is.
+    assert _tells_own_situation("Should I go to my immigration hearing next week?")
+    assert _tells_own_situation("¿Puedo demandar a la compañía si me cortan la luz?")
 
 
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
