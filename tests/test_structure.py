@@ -1,9 +1,22 @@
 """Documents as structure, answer kinds, document names and safe attribution: each on its own, no model."""
 
-from bot.answer import AnswerPolicy
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer import Answerer, AnswerPolicy, Judgement, _cite
 from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.attribution import DocumentSpeakers, render, units_of
 from bot.context import with_context
+from bot.corpus import parse_document
+from bot.features import SENTENCE_FEATURES, Features, sentence_features
+from bot.passages import split_document
+from bot.query import _tells_own_situation
+from bot.records import Passage
+from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, Retrieval
+from bot.scorer import Scorer
+from bot.snapshot import Snapshot
 from bot.structure import parse_blocks
 from tests.conftest import make_passage
 
@@ -111,8 +124,6 @@ def test_a_place_is_never_a_speaker_and_an_unsure_quote_stays_as_written() -> No
 
 
 def test_reported_speech_by_an_unresolved_pronoun_never_follows_another_speaker() -> None:
-    from bot.snapshot import Snapshot
-
     snap = Snapshot(
         [
             make_passage("doc", 1, "Finance Director Gloria Estrada-Lin said the rates are fair."),
@@ -159,10 +170,6 @@ def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
 
 
 def test_a_sentence_that_points_back_never_reaches_across_a_heading() -> None:
-    from dataclasses import replace
-
-    from bot.snapshot import Snapshot
-
     passages = [
         replace(make_passage("law", 1, "Guests are not fined under this ordinance."), context="Section 9. Penalties"),
         replace(make_passage("law", 2, "This ordinance takes effect on May 1."), context="Section 10. Effective date"),
@@ -179,10 +186,6 @@ def test_a_sentence_that_points_back_never_reaches_across_a_heading() -> None:
 
 
 def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words() -> None:
-    from dataclasses import replace
-
-    from bot.snapshot import Snapshot
-
     text = "The Harwick mayor signed an order. The order protects tenants from ICE raids."
     first = replace(make_passage("harwick", 1, text), document="Harwick Mayor Signs Order")
     second = make_passage("library", 1, "The Library opens at nine on weekdays.")
@@ -194,12 +197,6 @@ def test_a_document_is_named_by_its_proper_names_not_its_titles_ordinary_words()
 
 
 def test_only_a_documents_own_names_are_set_aside_once_they_have_chosen_it() -> None:
-    from dataclasses import replace
-
-    from bot.features import sentence_features
-    from bot.retrieve import NO_SIMILARITY, Candidate, Retrieval
-    from bot.snapshot import Snapshot
-
     text = "The Harwick Department of Homeland Security declined to comment. Harwick tenants met on Monday."
     first = replace(make_passage("harwick", 1, text), document="Harwick Tenants Meet")
     second = make_passage("library", 1, "The library opens at nine on weekdays.")
@@ -224,10 +221,6 @@ def test_only_a_documents_own_names_are_set_aside_once_they_have_chosen_it() -> 
 
 
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
-    import numpy as np
-
-    from bot.retrieve import NEIGHBOURHOOD, ModelScores
-
     rng = np.random.default_rng(0)
     near = rng.uniform(0.4, 0.8, size=NEIGHBOURHOOD + 8)
     far = rng.uniform(0.0, 0.1, size=5000)
@@ -243,12 +236,6 @@ def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_w
 
 
 def test_a_list_comes_with_its_introduction_and_an_introduction_with_its_list() -> None:
-    from pathlib import Path
-
-    from bot.corpus import parse_document
-    from bot.passages import split_document
-    from bot.snapshot import Snapshot
-
     raw = (
         "---\ntitle: Water program FAQ\nsource: https://example.org\ndate: 2026-01-01\npublisher: Utility\n"
         "language: en\n---\n\n## What it does not cover\n\nThe program pays for the line up to the valve. "
@@ -280,8 +267,6 @@ def test_a_bold_first_line_is_the_question_its_paragraph_answers() -> None:
 
 
 def test_a_question_the_source_asks_comes_with_its_answer() -> None:
-    from bot.snapshot import Snapshot
-
     passages = [make_passage("faq", 1, "Can I get help in another language? Yes. Interpreters are free. Call us.")]
     snap = Snapshot(passages, versions=(None, None, None, None))
     question = snap.units(passages[0])[0]
@@ -293,8 +278,6 @@ def test_a_question_the_source_asks_comes_with_its_answer() -> None:
 
 
 def test_a_citation_marker_leaves_an_abbreviations_full_stop_in_place() -> None:
-    from bot.answer import _cite
-
     assert _cite("Open from 8 a.m. to 4:30 p.m.", 1) == "Open from 8 a.m. to 4:30 p.m. [1]"
     assert _cite("ICE may not use city property.", 2) == "ICE may not use city property [2]."
     assert _cite("They said no.", 3) == "They said no [3]."
@@ -302,24 +285,13 @@ def test_a_citation_marker_leaves_an_abbreviations_full_stop_in_place() -> None:
 
 
 def test_a_question_that_names_two_documents_is_answered_from_both() -> None:
-    import numpy as np
-
-    from bot.answer import Answerer, Judgement
-    from bot.features import SENTENCE_FEATURES, Features
-    from bot.retrieve import NO_SIMILARITY, Candidate
-    from bot.scorer import Scorer
-    from bot.snapshot import Snapshot
-
     passages = [
         make_passage("harwick", 1, "Employers pay a fine of $500 for a first violation."),
         make_passage("dunmore", 1, "Penalties start at $250 for a first violation."),
         make_passage("dunmore", 2, "Inspectors visit farms in July."),
     ]
-    snap = Snapshot(passages, versions=(None, None, None, None))
-    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in passages]
+    snap, candidates, answerer = _selecting(passages, AnswerPolicy())
     features = Features(candidates, np.zeros((3, len(SENTENCE_FEATURES))), [0.5, 0.5, 0.0], 0.0)
-    answerer = Answerer.__new__(Answerer)  # selection needs no models
-    answerer.policy = AnswerPolicy()
     query = snap.analyze("which city has the bigger fine, harwick or dunmore")
 
     def chosen(compared: frozenset[str]) -> list[str]:
@@ -334,8 +306,6 @@ def test_a_question_that_names_two_documents_is_answered_from_both() -> None:
 
 
 def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
-    from bot.query import _tells_own_situation
-
     # A procedure anyone follows, asked in the first person, is not a case.
     assert not _tells_own_situation("What should I bring to the help desk?")
     assert not _tells_own_situation("¿Dónde puedo pedir la ayuda en persona?")
@@ -355,25 +325,13 @@ def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None
 
 
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
-    import numpy as np
-
-    from bot.answer import Answerer, Judgement
-    from bot.features import SENTENCE_FEATURES, Features
-    from bot.retrieve import NO_SIMILARITY, Candidate
-    from bot.scorer import Scorer
-    from bot.snapshot import Snapshot
-
     passages = [
         make_passage("doc", 1, "Officers act heroically, the spokeswoman said."),
         make_passage("doc", 2, "Police may not assist federal agents."),
         make_passage("doc", 3, "The office is on Main Street."),
     ]
-    snap = Snapshot(passages, versions=(None, None, None, None))
-    units = [snap.units(p)[0] for p in passages]
-    candidates = [Candidate(u, 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for u in units]
+    snap, candidates, answerer = _selecting(passages, AnswerPolicy(max_sentences=1))
     rows = np.zeros((3, len(SENTENCE_FEATURES)))
-    answerer = Answerer.__new__(Answerer)  # selection needs no models
-    answerer.policy = AnswerPolicy(max_sentences=1)
     query = snap.analyze("can police help federal agents")
 
     def lead(probabilities: list[float], coverage: list[float]) -> str:
@@ -388,3 +346,12 @@ def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
     # A sentence holding the kind of fact asked for comes before coverage.
     rows[2, SENTENCE_FEATURES.index("kind_match")] = 1.0
     assert lead([0.92, 0.91, 0.915], [0.3, 0.8, 0.1]) == passages[2].text
+
+
+def _selecting(passages: list[Passage], policy: AnswerPolicy) -> tuple[Snapshot, list[Candidate], Answerer]:
+    """A snapshot of the passages, their first sentences as candidates, and an answerer that only selects."""
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in passages]
+    answerer = Answerer.__new__(Answerer)  # selection needs no models
+    answerer.policy = policy
+    return snap, candidates, answerer
