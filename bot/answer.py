@@ -244,26 +244,24 @@ class Answerer:
         for i in order:
             if picked >= self.policy.max_sentences or probabilities[i] < floor:
                 break
-            # A sentence comes with the ones it cannot stand without; the whole block must fit the length limit.
-            with_block = with_context(
-                [*chosen, features.candidates[i].unit], snap, self.policy.max_words, query.asks == "person"
-            )
-            if chosen and sum(len(u.text.split()) for u in with_block) > self.policy.max_words:
-                continue
-            chosen, picked = with_block, picked + 1
+            with_block = self._adding(chosen, features.candidates[i].unit, query, snap)
+            if with_block is not None:
+                chosen, picked = with_block, picked + 1
         # A question that names several documents ("Harwick or Dunmore Springs?") is answered from each of them
         # that has a sentence likely enough to answer, however much likelier the other's best one is.
         for slug in sorted(judged.compared - {u.passage.slug for u in chosen}):
             best = next((i for i in order if features.candidates[i].unit.passage.slug == slug), None)
-            if best is None:
-                continue
-            with_block = with_context(
-                [*chosen, features.candidates[best].unit], snap, self.policy.max_words, query.asks == "person"
-            )
-            if sum(len(u.text.split()) for u in with_block) <= self.policy.max_words:
-                chosen = with_block
+            with_block = self._adding(chosen, features.candidates[best].unit, query, snap) if best is not None else None
+            chosen = with_block if with_block is not None else chosen
         scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
         return _Selection(units=chosen, scores=scores)
+
+    def _adding(self, chosen: list[Unit], unit: Unit, query: Query, snap: Snapshot) -> list[Unit] | None:
+        """The chosen sentences and this one, each with the sentences it cannot stand without, or None when that
+        block breaks the length limit (the first sentence is always taken)."""
+        block = with_context([*chosen, unit], snap, self.policy.max_words, query.asks == "person")
+        fits = sum(len(u.text.split()) for u in block) <= self.policy.max_words
+        return block if fits or not chosen else None
 
     # -- composition -------------------------------------------------------------------------------------------
 
