@@ -41,22 +41,19 @@ def _text_of(children: list[Any]) -> str:
     return clean("".join(parts))
 
 
-def _is_bold_line(inline: Any) -> bool:
-    """A paragraph whose whole text is bold: used as a heading (an FAQ's question), not as an answer."""
-    kids = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
-    return len(kids) >= 3 and kids[0].type == "strong_open" and kids[-1].type == "strong_close"
-
-
-def _bold_lead(inline: Any) -> tuple[str, str] | None:
-    """A paragraph whose first line alone is bold ("**Is it free?**" with the answer on the next line): that line
-    and the rest, or None."""
-    kids = [c for c in inline.children or [] if not (c.type == "text" and not c.content)]
-    if not kids or kids[0].type != "strong_open":
+def _bold_head(inline: Any) -> tuple[str, str] | None:
+    """A paragraph's bold heading, used as one (an FAQ's question), and the text after it: the whole paragraph and
+    "" when it is bold from end to end, its first line and the rest when that line alone is bold; else None."""
+    children = inline.children or []
+    kids = [i for i, c in enumerate(children) if not (c.type == "text" and not c.content.strip())]
+    if len(kids) < 3 or children[kids[0]].type != "strong_open":
         return None
-    close = next((j for j, c in enumerate(kids) if c.type == "strong_close"), None)
-    if close is None or close + 1 >= len(kids) or kids[close + 1].type not in ("softbreak", "hardbreak"):
+    if children[kids[-1]].type == "strong_close":
+        return plain_text(inline), ""
+    close = next((k for k, i in enumerate(kids) if children[i].type == "strong_close"), None)
+    if close is None or children[kids[close + 1]].type not in ("softbreak", "hardbreak"):
         return None
-    head, rest = _text_of(kids[1:close]), _text_of(kids[close + 2 :])
+    head, rest = _text_of(children[kids[0] + 1 : kids[close]]), _text_of(children[kids[close + 1] + 1 :])
     return (head, rest) if head and rest else None
 
 
@@ -92,12 +89,12 @@ def parse_blocks(body: str) -> list[Block]:
             continue
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             text = plain_text(tok)
-            lead = _bold_lead(tok) if text and list_depth == 0 else None
-            if lead is not None or (text and list_depth == 0 and _is_bold_line(tok)):
+            bold = _bold_head(tok) if text and list_depth == 0 else None
+            if bold is not None:
                 level = heading_level + 1
-                headings = [h for h in headings if h[0] < level] + [(level, (lead or (text,))[0].rstrip(":"))]
+                headings = [h for h in headings if h[0] < level] + [(level, bold[0].rstrip(":"))]
                 lead_in = ""
-                text = lead[1] if lead is not None else ""
+                text = bold[1]
             if text:
                 context = _context(headings)
                 if list_depth and lead_in:
