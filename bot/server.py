@@ -19,8 +19,10 @@ from bot.metrics import CONTENT_TYPE, Metrics
 from bot.ratelimit import RateLimiter
 from bot.ui import build_app, mount
 
-# Answers are CPU-bound and hold the GIL most of the time: a few threads keep both cores busy, more only queue.
-ANSWER_THREADS = 4
+# Answers hold the GIL for their Python steps and release it inside the models, where questions that wait together
+# are embedded in one call (bot/embeddings.py): eight threads served the most answers per second on two cores (four
+# left the model idle between short calls; more only queue).
+ANSWER_THREADS = 8
 
 
 def create_app(
