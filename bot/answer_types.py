@@ -51,7 +51,7 @@ NAMING: dict[str, tuple[str, ...]] = {
         r"\bfee",
         r"\bfine[sd]?\b",
         r"\bprice\b",
-        r"\bpay\b",
+        r"\bpay\b(?![\s-]*(?:stubs?|checks?|slips?|roll)\b)",  # "pay stubs" are papers, not a price
         r"\bcharge",
         r"\bpenalt",
         r"\bcuesta\b",

@@ -48,8 +48,18 @@ ADVICE_ASK = re.compile(
 # clause, where "What documents should I bring?" asks for information.
 DECISION_ASK = re.compile(
     r"(?:^|[.?!,;¿]\s*|\b(?:so|and|but|or|ok|then)\s+)(?:should|shall) (?:i|we)\b|\b(?:sue|demandar|demando|debo)\b|"
-    r"\bqu[eé] (?:hago|hacemos)\b",
+    r"\bqu[eé] (?:hago|hacemos)\b|\bqu[eé] (?:debe|deben|debemos) hacer\b|\bwhat should (?:he|she|they|we) do\b",
     re.IGNORECASE,
+)
+# A question about the document itself (who published it, when, in what paper), which only its header answers;
+# matched on the folded question. "Who wrote the ordinance?" may ask for its sponsor, so authorship needs the
+# document named as one ("this article", "the story").
+ABOUT_SOURCE = re.compile(
+    r"\bpublish\w*|\bpublicaci[oó]n\b|\bpublicad[oa]s?\b|\b(?:quien|quienes|que medio|que periodico) (?:lo |la )?"
+    r"publico\b|\bse publico\b|\b(?:news ?paper|periodico|diario|news source|news outlet|reporter|periodista)\b|"
+    r"\b(?:what|which) (?:paper|outlet|station|website|site)\b|\bwhat(?:'s| is) the source\b(?! of)|"
+    r"\b(?:who|quien) (?:wrote|reported|put out|escribio|redacto)\b(?=.*\b(?:this|these|article|story|notice|page|"
+    r"faq|piece|release|post|esta?|noticia|articulo|aviso|nota|pagina|comunicado)\b)"
 )
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 TAG = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")
@@ -104,6 +114,7 @@ class Query:
     injection: bool = False
     asks: str | None = None
     language: str = "en"
+    about_source: bool = False  # asks who published the document, when, or where
 
     def answered_by(self, sentence: str) -> bool:
         """Whether a sentence holds the kind of fact the question asks for (any sentence, for an open question)."""
@@ -190,6 +201,7 @@ class QueryAnalyzer:
             injection=injection,
             asks=question_kind(core),
             language=language,
+            about_source=bool(ABOUT_SOURCE.search(fold(core))),
         )
 
     def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:
@@ -254,10 +266,10 @@ def _tells_own_situation(question: str) -> bool:
     either a decision asked for ("should I sue?") or a case told before the ask or in a sentence of its own: "I'm 67,
     do I have to pay?" and "my cousin got picked up, can the city lawyers help him?" tell a case; "what should I
     bring?" and "can I mail in my application?" ask a procedure anyone follows, whoever's papers they are."""
-    if not ADVICE_ASK.search(question):
-        return False
     if DECISION_ASK.search(question) and PERSONAL.search(question):
         return True
+    if not ADVICE_ASK.search(question):
+        return False
     for sentence in SENTENCE_END.split(question):
         ask = ADVICE_ASK.search(sentence)
         if PERSONAL.search(sentence if ask is None else sentence[: ask.start()]):

@@ -116,13 +116,18 @@ class Snapshot:
 
     def documents_named(self, query: Query) -> frozenset[str]:
         """Every document the question names by a name only it uses: "Harwick or Dunmore Springs?" names two,
-        however many words each name has."""
-        stems = {s for c in query.concepts for s in c.stems}
-        named = frozenset(slug for slug, names in self.names.items() if names & stems)
+        however many words each name has. A document named as a whole (by its title's or publisher's name) outranks
+        one that only some word of the question is a name in: "my Wrenfield permit with a credit card" is about
+        Wrenfield, whichever document calls something a "Credit"."""
+        named = self._named_by(query.concepts)
         if not named and query.follow_up:  # "and their office?" names the city the previous question named
-            stems = {s for c in query.context for s in c.stems}
-            named = frozenset(slug for slug, names in self.names.items() if names & stems)
+            named = self._named_by(query.context)
         return named
+
+    def _named_by(self, concepts: Sequence[Concept]) -> frozenset[str]:
+        stems = {s for c in concepts for s in c.stems}
+        whole = frozenset(slug for slug, names in self.identities.items() if names & stems)
+        return whole or frozenset(slug for slug, names in self.names.items() if names & stems)
 
     def documents_compared(self, query: Query) -> frozenset[str]:
         """The documents a question names as a whole, by their titles' or publishers' names, when it names two or

@@ -29,7 +29,8 @@ STOPWORDS_ES = frozenset(
     desde donde dos el ella ellas ellos en entre era es esa esas ese eso esos esta estas este esto estos está están
     fue fueron ha han hay la las le les lo los más me mi mis mucho muy nada ni no nos nosotros o para pero por
     porque qué que quien quienes se sea ser si sí sin sobre son su sus también te tiene tienen toda todas todo todos
-    tu tus un una uno unos unas usted ustedes y ya yo hola gracias por favor cómo dónde cuándo cuál""".split()
+    tu tus un una uno unos unas usted ustedes y ya yo hola gracias por favor cómo dónde cuándo cuál cuáles cuánto
+    cuánta cuántos cuántas""".split()
 )
 STOPWORDS = STOPWORDS_EN | STOPWORDS_ES
 
@@ -68,9 +69,23 @@ def stem(word: str, language: str = "en") -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """Folded tokens that carry meaning: no stop words, no one-letter tokens."""
+    """Folded tokens that carry meaning: no stop words (contracted ones included), no one-letter tokens."""
     folded_stops = _folded_stopwords()
-    return [w for w in words(text) if w not in folded_stops and (len(w) > 1 or w.isdigit())]
+    return [w for w in words(text) if not _is_stopword(w, folded_stops) and (len(w) > 1 or w.isdigit())]
+
+
+CLITICS = frozenset({"s", "re", "ve", "ll", "d", "m"})
+
+
+def _is_stopword(word: str, stops: frozenset[str]) -> bool:
+    """A stop word, or one contracted with another ("who's", "hasn't", "they're", "y'all")."""
+    if word in stops:
+        return True
+    if word.endswith("n't"):
+        return word[:-3] in stops
+    head, _, tail = word.partition("'")
+    # Both halves count, so a name ("O'Brien") is no contraction of the Spanish "o".
+    return bool(tail) and head in stops and (tail in CLITICS or tail in stops)
 
 
 @lru_cache(maxsize=1)

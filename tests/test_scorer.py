@@ -82,6 +82,20 @@ def test_a_question_naming_one_city_singles_out_its_document() -> None:
     assert snap.named_documents(both) is None and snap.documents_named(both) == {"ashford", "brookvale"}
 
 
+def test_a_document_named_as_a_whole_outranks_a_word_another_calls_a_name() -> None:
+    snap = Snapshot(
+        [
+            make_passage("wrenfield", 1, "Permits in Wrenfield cost $35 a year."),
+            make_passage("tollbury", 1, "Households with the Assistance Credit pay $25 a year."),
+        ],
+        versions=(None, None, None, None),
+    )
+    assert "credit" in snap.names["tollbury"]
+    assert snap.documents_named(snap.analyze("can i pay for my Wrenfield permit with a credit card")) == {"wrenfield"}
+    # Alone, the word still singles out the one document that uses it.
+    assert snap.documents_named(snap.analyze("who gets the assistance credit")) == {"tollbury"}
+
+
 def test_the_speaker_check_catches_a_name_civicbot_added() -> None:
     speakers = [
         SimpleNamespace(quote="the county cannot afford a new jail", speaker="Tom Hale", aliases=["Hale"]),

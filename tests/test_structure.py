@@ -18,6 +18,7 @@ from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, R
 from bot.scorer import Scorer
 from bot.snapshot import Snapshot
 from bot.structure import parse_blocks
+from bot.text import content_words
 from tests.conftest import make_passage
 
 WORDS = AnswerPolicy().max_words  # the answer's length limit, which a list's items must fit
@@ -75,6 +76,17 @@ def test_who_or_what_number_to_call_asks_for_a_phone_number() -> None:
     assert question_kind("what number do I call") == "phone"
     assert question_kind("¿a qué número llamo para quejarme?") == "phone"
     assert question_kind("who signed the order") == "person"
+
+
+def test_pay_as_a_price_asks_an_amount_but_pay_stubs_are_papers() -> None:
+    assert question_kind("Do I have to pay the full fare now?") == "money"
+    assert question_kind("do I need to bring my pay stubs to get the discount?") is None
+    assert question_kind("is a paycheck enough, or a pay-slip?") is None
+
+
+def test_contracted_stop_words_name_nothing_but_names_and_possessives_stay() -> None:
+    assert content_words("Who's the crew foreman? hasn't he, they're, y'all, didn't") == ["crew", "foreman"]
+    assert content_words("O'Brien said the landlord's duty") == ["o'brien", "landlord's", "duty"]
 
 
 def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
@@ -220,6 +232,25 @@ def test_only_a_documents_own_names_are_set_aside_once_they_have_chosen_it() -> 
     assert coverage("when did harwick tenants meet") == [0.0, 1.0]
 
 
+def test_a_question_about_the_document_itself_points_to_its_header() -> None:
+    header = replace(make_passage("notice", 0, "City published “Pool notice” on June 2, 2026."), n=0)
+    body = make_passage("notice", 1, "The pool opens on June 14, 2026.")
+    snap = Snapshot([header, body], versions=(None, None, None, None))
+    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in (header, body)]
+    column = SENTENCE_FEATURES.index("publication_asked")
+
+    def asked(question: str) -> list[float]:
+        query = snap.analyze(question)
+        rows = sentence_features(query, Retrieval(hits=[], candidates=candidates), snap).rows
+        return [float(v) for v in rows[:, column]]
+
+    for question in ("who published this notice and when?", "what paper ran this story", "¿quién publicó esta nota?"):
+        assert asked(question) == [1.0, 0.0], question
+    # The pool's date, the ordinance's author and the lead's source are things the document speaks of.
+    for question in ("when does the pool open?", "who wrote the ordinance?", "what is the source of the lead?"):
+        assert asked(question) == [0.0, 0.0], question
+
+
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
     rng = np.random.default_rng(0)
     near = rng.uniform(0.4, 0.8, size=NEIGHBOURHOOD + 8)
@@ -322,6 +353,8 @@ def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None
     # A decision asked for is advice, whoever's it is.
     assert _tells_own_situation("Should I go to my immigration hearing next week?")
     assert _tells_own_situation("¿Puedo demandar a la compañía si me cortan la luz?")
+    assert _tells_own_situation("Mi esposo tiene una orden de deportación, ¿qué debe hacer?")
+    assert not _tells_own_situation("¿Qué debe hacer el propietario en una ola de calor?")
 
 
 def test_a_near_tie_is_led_by_the_sentence_that_gives_what_was_asked() -> None:
