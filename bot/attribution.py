@@ -9,8 +9,26 @@ from bot.records import Passage
 from bot.text import STOPWORDS, split_sentences, terms
 
 SPEECH = r"(?:said|says|warned|told|added|stated|noted|explained|argued|wrote|announced|claimed)"
-NAME = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"  # "Okafor", "Estrada-Lin" (never "Lin" alone)
-SPEAKER_BEFORE_VERB = re.compile(rf"(?<![-\w])({NAME})\s+{SPEECH}\b")
+SPEECH_ES = (
+    r"(?:dijo|afirmó|agregó|añadió|advirtió|explicó|señaló|aseguró|indicó|comentó|declaró|sostuvo|criticó|insistió|"
+    r"reconoció|respondió|contestó|subrayó|destacó|argumentó)"
+)
+UPPER, LOWER = "A-ZÁÉÍÓÚÑ", "a-záéíóúñü"
+NAME = rf"[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?"  # "Okafor", "Estrada-Lin", "Barrón-Duarte" (never "Lin")
+SPEAKER_BEFORE_VERB = re.compile(rf"(?<![-\w])({NAME})\s+(?:{SPEECH}|{SPEECH_ES})\b")
+# "Marisol Tejeda, director of the Renters Alliance, warned…", "El concejal Tomás Echeverry Salcedo, del Distrito 4,
+# criticó…": a full name, an aside between commas, a verb of speaking.
+SPEAKER_BEFORE_ASIDE = re.compile(
+    rf"(?:^|[.!?]\s+|\b(?:[Ee]l|[Ll]a|[Tt]he)\s+[{LOWER}]+\s+)((?:{NAME}\s+){{1,2}}{NAME}),\s+[^,;“”\"«»]{{2,90}},\s+"
+    rf"(?:{SPEECH}|{SPEECH_ES})\b"
+)
+# Spanish names the speaker after the quote and the verb: "…", dijo la concejala Marisela Quintanar; "…", afirmó.
+QUOTE_ES = re.compile(rf"^[“\"«](?P<quote>.+?)[”\"»]\s*,?\s*(?P<verb>{SPEECH_ES})\b(?P<rest>.*?)\s*\.?\s*$")
+SPEAKER_AFTER_QUOTE = re.compile(
+    rf"[”\"»],?\s*{SPEECH_ES}\s+(?:(?:el|la)\s+[{LOWER}]+(?:\s+(?:del|de la|de)\s+[{LOWER}]+)?,?\s+)?"
+    rf"((?:{NAME}\s+){{0,2}}{NAME})"
+)
+UNNAMED_SPEECH_ES = re.compile(rf"[”\"»],?\s*{SPEECH_ES}\s*\.?\s*$")
 # What follows a person's name in a report: a verb of speaking or acting, a clause, or punctuation. A capitalized pair
 # followed by any other lowercase word is a name used as a modifier ("White House spokeswoman", "Millrace Creek
 # culverts"), not a person.
@@ -23,7 +41,7 @@ QUOTE = re.compile(
     rf"^[“\"](?P<quote>.+?)[”\"]\s*,?\s*(?P<who>[A-Za-z]+(?:-[A-Z][a-z]+)?(?:\s+{NAME})*)\s+(?P<verb>{SPEECH})"
     r"(?P<rest>.*?)\s*\.?\s*$"
 )
-FULL_NAME = re.compile(rf"\b([A-Z][a-z]+)\s+({NAME})\b(?!\s+[A-Z])")
+FULL_NAME = re.compile(rf"\b([{UPPER}][{LOWER}]+)\s+({NAME})\b(?!\s+[{UPPER}])")
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
 # "…," she added / "…, he said, and…": reported speech whose speaker only the sentences before it name.
 PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he|[Tt]hey)\s+(?:also\s+)?(?:{SPEECH}|asked|criticized|replied)\b")
@@ -65,7 +83,7 @@ class Unit:
     def unnamed_speaker(self) -> bool:
         """Whether the sentence reports speech by "he", "she" or "they" that could not be resolved to a name: it
         reads as said by whoever an answer names just before it."""
-        return self.speaker is None and bool(PRONOUN_SPEECH.search(self.text))
+        return self.speaker is None and bool(PRONOUN_SPEECH.search(self.text) or UNNAMED_SPEECH_ES.search(self.text))
 
     def stems(self) -> frozenset[str]:
         """Stems of the sentence and of its resolved speaker, so 'What did the White House say' finds 'She said'."""
@@ -77,7 +95,11 @@ class DocumentSpeakers:
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.sentences = [(p.n, s) for p in sorted(passages, key=lambda p: p.n) for s in split_sentences(p.text)]
+        spanish = any(p.language == "es" for p in passages)
         surnames = {m.group(1) for _, s in self.sentences for m in SPEAKER_BEFORE_VERB.finditer(s)}
+        for _, sentence in self.sentences:
+            for pattern in (SPEAKER_BEFORE_ASIDE, SPEAKER_AFTER_QUOTE):
+                surnames.update(surname(m.group(1), spanish) for m in pattern.finditer(sentence))
         self.surnames = {n for n in surnames if n.lower() not in STOPWORDS}
         self.descriptors = {n: self._describe(n) for n in self.surnames}
 
@@ -123,7 +145,7 @@ class DocumentSpeakers:
             others = {
                 m.group(2)
                 for m in FULL_NAME.finditer(sentence)
-                if m.group(2) not in self.surnames and PERSON_NEXT.match(sentence, m.end())
+                if not {m.group(1), m.group(2)} & self.surnames and PERSON_NEXT.match(sentence, m.end())
             }
             if speakers or others:
                 return speakers.pop() if len(speakers) == 1 and not others else None
@@ -138,11 +160,21 @@ def units_of(passage: Passage, speakers: DocumentSpeakers) -> list[Unit]:
         quote: tuple[str, ...] = ()
         attribution = ""
         match = QUOTE.match(sentence)
+        spanish = QUOTE_ES.match(sentence) if match is None else None
         if match:
             who = match.group("who")
             speaker = who if who in speakers.surnames else speakers.speaker_before(passage.n, i)
             quote = tuple(split_sentences(match.group("quote")))
             attribution = f"{match.group('verb')}{match.group('rest').rstrip(' .')}"
+        elif spanish:
+            quote = tuple(split_sentences(spanish.group("quote")))
+            named = SPEAKER_AFTER_QUOTE.search(sentence)
+            if named is None:
+                speaker = speakers.speaker_before(passage.n, i)
+                attribution = spanish.group("verb")  # "…", afirmó: the name goes in when it is certain
+            else:  # the sentence names its speaker itself, and reads as written
+                key = surname(named.group(1), passage.language == "es")
+                speaker = key if key in speakers.surnames else None
         else:
             lead = LEADING_PRONOUN.match(sentence)
             if lead and lead.group(1) in ("He", "She"):
@@ -157,14 +189,22 @@ def units_of(passage: Passage, speakers: DocumentSpeakers) -> list[Unit]:
     return units
 
 
+def surname(name: str, spanish: bool) -> str:
+    """The part of a full name a report goes on to use: the last word, or in Spanish the first surname of three
+    words ("Tomás Echeverry Salcedo" is then "Echeverry")."""
+    parts = name.split()
+    return parts[1] if spanish and len(parts) == 3 else parts[-1]
+
+
 def render(unit: Unit, speakers: DocumentSpeakers, introduced: set[str], relevant: frozenset[str]) -> str:
     """The sentence as it reads on its own in an answer; quotes trimmed to the relevant lines."""
     who = ""
     if unit.speaker:
         who = unit.speaker if unit.speaker in introduced else speakers.descriptors.get(unit.speaker, unit.speaker)
         introduced.add(unit.speaker)
-    if unit.quote and not who:
-        return unit.text  # whose words these are is not certain: the sentence as the source wrote it
+    if unit.quote and (not who or not unit.attribution):
+        # Whose words these are is not certain, or the sentence says it itself: as the source wrote it.
+        return unit.text
     if unit.quote:
         return f"{who} {unit.attribution}: “{_trim_quote(unit.quote, relevant)}”"
     text = unit.text

@@ -164,6 +164,49 @@ def test_reported_speech_by_an_unresolved_pronoun_never_follows_another_speaker(
     assert with_context([added], snap, WORDS, name_speakers=True) == units[2]
 
 
+def _spanish(n: int, text: str) -> Passage:
+    return replace(make_passage("nota", n, text), language="es")
+
+
+def test_spanish_quotes_name_their_speaker_after_the_verb_or_take_the_one_just_named() -> None:
+    passages = [
+        _spanish(1, '"El fondo llegará a mil familias", dijo la ejecutiva del condado, Lucía Arbeláez Montoya.'),
+        _spanish(2, 'El concejal Tomás Echeverry Salcedo, del Distrito 4, criticó el plan. "Es una curita", afirmó.'),
+        _spanish(3, 'La concejala agregó que faltan fondos. "Son cantidades pequeñas", dijo.'),
+        _spanish(4, '"No alcanza", dijo Echeverry.'),
+    ]
+    speakers = DocumentSpeakers(passages)
+    # The first surname of a three-word Spanish name is the one the report goes on to use.
+    assert {"Arbeláez", "Echeverry"} <= speakers.surnames
+    (named,) = units_of(passages[0], speakers)
+    resolved = units_of(passages[1], speakers)[1]
+    unsure = units_of(passages[2], speakers)[1]
+    (explicit,) = units_of(passages[3], speakers)
+    assert (named.speaker, resolved.speaker, unsure.speaker, explicit.speaker) == (
+        "Arbeláez",
+        "Echeverry",
+        None,
+        "Echeverry",
+    )
+    # A quote whose sentence names its speaker reads as written; one resolved from the sentence before gets the name.
+    assert render(named, speakers, set(), frozenset()) == passages[0].text
+    assert render(explicit, speakers, {"Echeverry"}, frozenset()) == passages[3].text
+    assert render(resolved, speakers, {"Echeverry"}, frozenset()) == "Echeverry afirmó: “Es una curita”"
+    # "…", dijo with no one named just before is nobody's words to pin on whoever an answer named last.
+    assert unsure.unnamed_speaker and render(unsure, speakers, set(), frozenset()) == unsure.text
+
+
+def test_a_speaker_introduced_with_an_aside_is_a_speaker() -> None:
+    passages = [
+        make_passage("doc", 1, "Marisol Tejeda, director of the Renters Alliance, warned that rents will rise."),
+        make_passage("doc", 2, "Tejeda spoke last. She said the notice came late."),
+        make_passage("doc", 3, "In Harwick, the mayor said nothing."),
+    ]
+    speakers = DocumentSpeakers(passages)
+    assert "Tejeda" in speakers.surnames and "Harwick" not in speakers.surnames
+    assert units_of(passages[1], speakers)[1].speaker == "Tejeda"
+
+
 def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
     speakers = DocumentSpeakers(
         [
