@@ -44,7 +44,10 @@ QUOTE = re.compile(
 FULL_NAME = re.compile(rf"\b([{UPPER}][{LOWER}]+)\s+({NAME})\b(?!\s+[{UPPER}])")
 LEADING_PRONOUN = re.compile(r"^(He|She|They|It)\b\s*")
 # "…," she added / "…, he said, and…": reported speech whose speaker only the sentences before it name.
-PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he|[Tt]hey)\s+(?:also\s+)?(?:{SPEECH}|asked|criticized|replied)\b")
+PRONOUN_SPEECH = re.compile(
+    rf"\b(?:[Hh]e|[Ss]he|[Tt]hey)\s+(?:also\s+)?(?:{SPEECH}|asked|criticized|replied|urged|faulted|disputed|questioned|"
+    r"insisted|countered|acknowledged|accused|praised)\b"
+)
 CONTRAST = re.compile(r"^(?:However|But|Yet|Still|Sin embargo|Pero)\b")
 # "To date, no such actions have occurred": a sentence that points back at the one before it means nothing alone.
 REFERS_BACK = re.compile(r"^(?:This|That|These|Those)\b|^(?:\S+\s+){0,4}(?:such|these|those)\b")

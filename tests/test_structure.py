@@ -207,6 +207,23 @@ def test_a_speaker_introduced_with_an_aside_is_a_speaker() -> None:
     assert units_of(passages[1], speakers)[1].speaker == "Tejeda"
 
 
+def test_who_asked_what_brings_the_sentences_back_to_the_speaker_through_urged_and_criticized() -> None:
+    text = (
+        "Marisol Tejeda, director of the Renters Alliance, warned that rents will rise. She urged the council to act. "
+        "She also criticized the short notice."
+    )
+    snap = Snapshot(
+        [make_passage("doc", 1, text), make_passage("doc", 2, "Mayor Ann Lee said the notice was fair.")],
+        versions=(None, None, None, None),
+    )
+    warned, urged, criticized = snap.units(snap.passages[0])
+    assert urged.unnamed_speaker and criticized.unnamed_speaker
+    assert with_context([criticized], snap, WORDS, name_speakers=True) == [warned, urged, criticized]
+    # After the mayor's words, "she also criticized" never reads as hers.
+    lee = snap.units(snap.passages[1])[0]
+    assert with_context([lee, criticized], snap, WORDS)[-3:] == [warned, urged, criticized]
+
+
 def test_a_title_shared_by_a_list_of_names_is_not_one_speakers_title() -> None:
     speakers = DocumentSpeakers(
         [
