@@ -126,14 +126,16 @@ class Snapshot:
 
     def _named_by(self, concepts: Sequence[Concept]) -> frozenset[str]:
         stems = {s for c in concepts for s in c.stems}
-        whole = frozenset(slug for slug, names in self.identities.items() if names & stems)
-        return whole or frozenset(slug for slug, names in self.names.items() if names & stems)
+        return self._named_whole(stems) or frozenset(slug for slug, names in self.names.items() if names & stems)
+
+    def _named_whole(self, stems: set[str]) -> frozenset[str]:
+        """The documents whose title's or publisher's names are among these stems."""
+        return frozenset(slug for slug, names in self.identities.items() if names & stems)
 
     def documents_compared(self, query: Query) -> frozenset[str]:
         """The documents a question names as a whole, by their titles' or publishers' names, when it names two or
         more ("Harwick or Dunmore Springs?"); a capitalized word one of them uses ("Credit") compares nothing."""
-        stems = {s for c in query.concepts for s in c.stems}
-        compared = frozenset(slug for slug, names in self.identities.items() if names & stems)
+        compared = self._named_whole({s for c in query.concepts for s in c.stems})
         return compared if len(compared) > 1 else frozenset()
 
     def concept_weights(self, concepts: Sequence[Concept]) -> list[float]:

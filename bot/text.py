@@ -105,10 +105,15 @@ def _ends_sentence(text: str, i: int) -> bool:
     start = i
     while start > 0 and not text[start - 1].isspace():
         start -= 1
-    token = text[start:i].lower().strip("“\"'(")
-    if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+    if _abbreviation(text[start:i]):
         return False
     return not (i + 1 < len(text) and text[i + 1].isdigit())
+
+
+def _abbreviation(token: str) -> bool:
+    """Whether a word before a full stop is an abbreviation ("Dr", "p.m", "U.S") or an initial ("J")."""
+    token = token.lower().strip("“\"'(")
+    return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
 def ends_with_abbreviation(sentence: str) -> bool:
@@ -116,11 +121,12 @@ def ends_with_abbreviation(sentence: str) -> bool:
     of the word and stays with it."""
     if not sentence.endswith(".") or sentence.endswith(".."):
         return False
-    token = sentence[:-1].rsplit(None, 1)[-1].lower().strip("“\"'(")
+    word = sentence[:-1].rsplit(None, 1)[-1]
+    token = word.lower().strip("“\"'(")
     # Letters between stops ("p.m", "u.s", "ee.uu"), not an address ("meals@city.org") whose stop ends the sentence;
     # "no" is in the list for "No. 5", but at the end of a sentence it is the word.
     dotted = "." in token and all(1 <= len(piece) <= 2 and piece.isalpha() for piece in token.split("."))
-    return dotted or (token in ABBREVIATIONS and token != "no") or (len(token) == 1 and token.isalpha())
+    return dotted or (token != "no" and _abbreviation(word))
 
 
 def split_sentences(paragraph: str) -> list[str]:
