@@ -63,6 +63,7 @@ QUESTION_FEATURES = (
     "concepts_log",
     "personal",
     "personal_coverage",
+    "publication_answer",
 )
 
 
@@ -190,6 +191,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             math.log1p(len(query.concepts or query.context)),
             float(query.legal_advice),
             float(query.legal_advice) * max(features.coverage, default=0.0),
+            float(bool(len(order)) and rows[order[0], col["publication_asked"]] == 1),
         ],
         dtype=np.float64,
     )

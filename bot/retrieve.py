@@ -146,6 +146,7 @@ class HybridRetriever:
             if self.multilingual is not None:
                 self.multilingual.embeddings.embed_query("calentar")
             self.current().analyze("warm up")  # loads the language detector's models
+            self.current().bridge.prepare()
 
     def _load(self, versions: tuple[str | None, ...]) -> None:
         self.index.check_model()
@@ -160,7 +161,8 @@ class HybridRetriever:
             self.sentences_multilingual.vectors(versions[3]) if self.sentences_multilingual is not None else None,
         )
         embed = (self.embeddings.embed_documents, ml.embed_documents if ml is not None else None)
-        self._snapshot = Snapshot(passages, versions, vectors, embed, self.lexicon)
+        previous = self._snapshot.bridge.word_vectors if self._snapshot is not None else None
+        self._snapshot = Snapshot(passages, versions, vectors, embed, self.lexicon, previous)
         self._checked_at = time.monotonic()
 
     def current(self) -> Snapshot:

@@ -9,6 +9,7 @@ import numpy as np
 
 from bot.attribution import DocumentSpeakers, Unit, units_of
 from bot.bm25 import PostingsBM25
+from bot.bridge import WordBridge
 from bot.passages import in_context, sentence_id, without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Passage
@@ -32,6 +33,7 @@ class Snapshot:
         vectors: tuple[Vectors, Vectors | None] = ({}, None),
         embed: tuple[Embed | None, Embed | None] = (None, None),
         lexicon: dict[tuple[str, ...], str] | None = None,
+        word_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.versions = versions
         self.passages = passages
@@ -46,6 +48,7 @@ class Snapshot:
         for p in passages:  # passages come ordered by document and paragraph
             self._documents.setdefault(p.slug, []).append(p)
         self.analyzer = QueryAnalyzer({w for p in passages for w in words(p.text)}, lexicon or {})
+        self.bridge = WordBridge(((p.language, p.text) for p in passages), embed[1], known=word_vectors)
         self._speakers: dict[str, DocumentSpeakers] = {}
         self._units: dict[str, list[Unit]] = {}
         self.languages = frozenset(p.language for p in passages)
@@ -100,8 +103,8 @@ class Snapshot:
         return self.by_id.get(f"{passage.slug}#p{passage.n - 1}")
 
     def analyze(self, question: str, history: tuple[str, ...] = ()) -> Query:
-        """Understand a question against this corpus's vocabulary."""
-        return self.analyzer.analyze(question, history)
+        """Understand a question against this corpus's vocabulary, its words matched across languages."""
+        return self.bridge.extend(self.analyzer.analyze(question, history), self.known)
 
     def own_names(self, slugs: Iterable[str]) -> frozenset[str]:
         """The names of these documents as a whole (their titles' and publishers'), which set them apart from each

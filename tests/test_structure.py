@@ -10,7 +10,7 @@ from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.attribution import DocumentSpeakers, render, units_of
 from bot.context import with_context
 from bot.corpus import parse_document
-from bot.features import SENTENCE_FEATURES, Features, sentence_features
+from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features, question_features, sentence_features
 from bot.passages import split_document
 from bot.query import _tells_own_situation
 from bot.records import Passage
@@ -309,6 +309,17 @@ def test_a_question_about_the_document_itself_points_to_its_header() -> None:
     # The pool's date, the ordinance's author and the lead's source are things the document speaks of.
     for question in ("when does the pool open?", "who wrote the ordinance?", "what is the source of the lead?"):
         assert asked(question) == [0.0, 0.0], question
+
+    def header_answers(question: str, probabilities: list[float]) -> float:
+        query = snap.analyze(question)
+        features = sentence_features(query, Retrieval(hits=[], candidates=candidates), snap)
+        row = question_features(query, features, np.array(probabilities))
+        return float(row[QUESTION_FEATURES.index("publication_answer")])
+
+    # Whether the sources answer it: the header asked for is the likeliest sentence, not merely among them.
+    assert header_answers("who published this notice?", [0.8, 0.3]) == 1.0
+    assert header_answers("who published this notice?", [0.3, 0.8]) == 0.0
+    assert header_answers("when does the pool open?", [0.8, 0.3]) == 0.0
 
 
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
