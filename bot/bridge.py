@@ -29,6 +29,7 @@ class BridgePolicy:
     floor: float = 0.915
     spread: float = 0.02  # further words count when about as near as the nearest one
     max_words: int = 10_000  # per language, the commonest first: bounds the one-off embedding of a large corpus
+    max_question_words: int = 12  # a question's unknown words matched: bounds the cost of a long one
 
 
 class WordBridge:
@@ -103,6 +104,7 @@ class WordBridge:
         language the corpus is written in; a question in the corpus's only language is returned as it is."""
         others = sorted(self.languages - {query.language})
         unknown = [c.word for c in query.concepts if c.word.isalpha() and not any(known(s) for s in c.stems)]
+        unknown = unknown[: self.policy.max_question_words]
         if not others or not unknown:
             return query
         extra: dict[str, set[str]] = {}

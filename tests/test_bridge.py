@@ -86,3 +86,16 @@ def test_the_multilingual_model_matches_spanish_words_to_english_ones() -> None:
     assert stem("free") in found["gratis"]
     # The text has no word for an ordinance: nothing stands for it.
     assert found["ordenanza"] == frozenset()
+
+
+def test_a_long_question_has_a_bounded_number_of_words_matched() -> None:
+    calls: list[list[str]] = []
+    bridge = WordBridge([ENGLISH], fake_embed(calls), BridgePolicy(max_question_words=3))
+    bridge.prepare()
+    calls.clear()
+    analyzer = QueryAnalyzer(["fine"])
+    many = "renta casa perro gato calle ciudad agua luz tiempo semana trabajo patrón dueño casero"
+    query = analyzer.analyze(f"¿Cuánto es la multa de la {many}?")
+    assert query.language == "es" and len(query.concepts) > 10
+    bridge.extend(query, {stem("fine")}.__contains__)
+    assert [len(c) for c in calls] == [3]
