@@ -1,6 +1,6 @@
-"""Words across languages: a question word the corpus never uses ("multa") is matched to the corpus words nearest to
-it in the multilingual model's space ("fines"), so a Spanish question can be checked against an English document
-word by word. Built from the corpus's own vocabulary; knows nothing of any topic."""
+"""Words across languages: a question word the corpus never uses ("permiso") is matched to the corpus words nearest
+to it in the multilingual model's space ("permit", "permits"), so a Spanish question can be checked against an
+English document word by word. Built from the corpus's own vocabulary; knows nothing of any topic."""
 
 import re
 import threading
