@@ -53,8 +53,9 @@ class WordBridge:
             for language, found in counts.items()
         }
         self._embed = embed
-        # Word vectors of an earlier index version: a re-ingest embeds only the words it adds.
-        self._cache: dict[str, np.ndarray] = dict(known or {})
+        # Word vectors of an earlier index version: a re-ingest embeds only the words it adds, and keeps none it drops.
+        wanted = {w for words in self._words.values() for w in words}
+        self._cache: dict[str, np.ndarray] = {w: v for w, v in (known or {}).items() if w in wanted}
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 

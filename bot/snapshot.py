@@ -3,13 +3,13 @@ BM25, the corpus vocabulary and the names that single out each document. Immutab
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from bot.attribution import DocumentSpeakers, Unit, units_of
 from bot.bm25 import PostingsBM25
-from bot.bridge import WordBridge
+from bot.bridge import Embed, WordBridge
 from bot.passages import in_context, sentence_id, without_headline
 from bot.query import Concept, Query, QueryAnalyzer, idf
 from bot.records import Passage
@@ -18,7 +18,6 @@ from bot.text import WORD, fold, split_sentences, stem, terms, words
 CAPITALIZED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]+")
 TITLE_WORD = re.compile(r"\b[A-Z][\w'’-]+")
 
-Embed = Callable[[list[str]], list[list[float]]]
 Vectors = Mapping[str, Sequence[float] | np.ndarray]
 
 

@@ -64,6 +64,9 @@ def test_a_new_index_version_embeds_only_the_words_it_adds() -> None:
     second = WordBridge([grown], fake_embed(calls), known=first.word_vectors)
     second.prepare()
     assert calls == [["applies", "penalty"]]
+    # A version without the heat sentence keeps no vector for its words.
+    third = WordBridge([("en", "A penalty applies.")], fake_embed(calls), known=second.word_vectors)
+    assert sorted(third.word_vectors) == ["applies", "penalty"]
 
 
 def test_the_vocabulary_is_bounded_commonest_words_first() -> None:
