@@ -119,9 +119,11 @@ def _abbreviation(token: str) -> bool:
 def ends_with_abbreviation(sentence: str) -> bool:
     """Whether a sentence's closing full stop belongs to an abbreviation ("4:30 p.m.", "U.S.", "etc."): it is part
     of the word and stays with it."""
-    if not sentence.endswith(".") or sentence.endswith(".."):
+    head = sentence[:-1]
+    # A lone stop, or one set apart by a space, follows no word.
+    if not sentence.endswith(".") or head.endswith(".") or not head or head[-1].isspace():
         return False
-    word = sentence[:-1].rsplit(None, 1)[-1]
+    word = head.rsplit(None, 1)[-1]
     token = word.lower().strip("“\"'(")
     # Letters between stops ("p.m", "u.s", "ee.uu"), not an address ("meals@city.org") whose stop ends the sentence;
     # "no" is in the list for "No. 5", but at the end of a sentence it is the word.

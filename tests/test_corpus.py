@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bot.corpus import load_corpus, parse_document
 from bot.errors import CorpusError
 from bot.passages import split_corpus, split_document
-from bot.text import clean, split_sentences
+from bot.text import clean, ends_with_abbreviation, split_sentences
 from tests.conftest import ARTICLE, CORPUS
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
@@ -106,6 +106,14 @@ def test_titles_and_abbreviations_in_english_and_spanish_do_not_end_a_sentence()
         "Llame al Tel. (555) 010-2000, ext. 4.",
         "Gracias.",
     ]
+
+
+def test_a_closing_stop_belongs_to_an_abbreviation_only_when_it_ends_one() -> None:
+    for sentence in ("Open until 4:30 p.m.", "Se aplica en EE.UU.", "Pens, paper, etc."):
+        assert ends_with_abbreviation(sentence), sentence
+    # The word "no", an address, a lone stop and one set apart by a space are no abbreviations.
+    for sentence in ("The answer is no.", "Write to meals@city.org.", ".", "Done .", "Wait..", ""):
+        assert not ends_with_abbreviation(sentence), sentence
 
 
 @given(st.text(max_size=400))
