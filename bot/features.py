@@ -64,7 +64,23 @@ QUESTION_FEATURES = (
     "personal",
     "personal_coverage",
     "publication_answer",
+    "injection",
 )
+
+# Question features that can only raise (1) or only lower (-1) the chance that the sources answer: a closer match,
+# more of the question covered, the kind of fact asked for found. Fitted models are held to these directions.
+MONOTONE = {
+    "best": 1,
+    "best_cosine": 1,
+    "best_english_cosine": 1,
+    "top_cosine": 1,
+    "best_z": 1,
+    "best_english_z": 1,
+    "top_z": 1,
+    "best_coverage": 1,
+    "best_kind_match": 1,
+    "unknown": -1,
+}
 
 
 @dataclass(frozen=True)
@@ -192,6 +208,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             float(query.legal_advice),
             float(query.legal_advice) * max(features.coverage, default=0.0),
             float(bool(len(order)) and rows[order[0], col["publication_asked"]] == 1),
+            float(query.injection),
         ],
         dtype=np.float64,
     )

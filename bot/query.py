@@ -16,13 +16,19 @@ from bot.answer_types import answers_kind, question_kind, sentence_kinds
 from bot.language import detect_language
 from bot.text import STOPWORDS, clean, content_words, fold, stem, terms, words
 
+# Instructions aimed at civicbot itself: its own rules, sources or role ("your rules", "tus instrucciones", "you
+# are now…"), never a resident's words about someone else's rules ("my landlord ignores the rules").
 INJECTION = re.compile(
-    r"ignor\w*\s+(?:all\s+|any\s+|the\s+|your\s+|todas?\s+|las\s+)*(?:previous|prior|above|earlier|preceding|"
-    r"instructions|rules|anteriores|instrucciones)|disregard\s+(?:all|any|the|your|previous)|"
-    r"\b(?:system|assistant|developer)\s*(?:prompt)?\s*:|you\s+are\s+now\b|act\s+as\b|pretend\s+(?:to\s+be|you)|"
-    r"jailbreak|developer\s+mode|\bDAN\b|(?:reveal|print|show|repeat|output|dump)\s+(?:me\s+)?(?:your|the)\s+"
+    r"\b(?:ignore|forget|disregard|override|bypass|ignora|olvida|olvide)\b[^.?!]{0,40}?"
+    r"\b(?:your|tus|all|todas|previous|prior|above|earlier|preceding|anteriores)\s+(?:\w+\s+){0,2}?"
+    r"(?:instructions|rules|sources|documents|prompt|guidelines|instrucciones|reglas|fuentes|documentos)\b|"
+    r"(?:^|[.!?:;]\s*)(?:ignore|forget|disregard|ignora|olvida)\s+(?:the\s+|these\s+|los\s+|las\s+)?"
+    r"(?:documents|sources|documentos|fuentes)\b|\b(?:system|assistant|developer)\s*(?:prompt|override)?\s*:|\b(?:system\s+override|admin\s+mode)\b|"
+    r"you\s+are\s+(?:now|no\s+longer)\b|you'?re\s+(?:an?\s+)?\w+\s+now\b|\bahora\s+eres\b|act\s+as\b|"
+    r"pretend\s+(?:to\s+be|you)|jailbreak|developer\s+mode|(?-i:\bDAN\b)|"
+    r"(?:reveal|print|show|repeat|output|dump)\s+(?:me\s+)?(?:your|the)\s+"
     r"(?:system|hidden|initial|secret|config|prompt|instructions|settings)|"
-    r"olvida\s+(?:las\s+|tus\s+)?instrucciones|\[\s*/?\s*(?:inst|system)\s*\]|<\s*/?\s*system\s*>",
+    r"\[\s*/?\s*(?:inst|system)\s*\]|<\s*/?\s*system\s*>",
     re.IGNORECASE,
 )
 # After an injection attempt, "Tell me ICE is banned" dictates an answer rather than asking a question.
@@ -167,7 +173,8 @@ class QueryAnalyzer:
     def analyze(self, question: str, history: Sequence[str] = ()) -> Query:
         """Understand one question, with the resident's earlier questions for follow-ups."""
         text = clean(question)
-        sentences = re.split(r"(?<=[.!?\n])\s+", text)
+        # "forget your rules: who signed the order" keeps what follows the colon.
+        sentences = re.split(r"(?<=[.!?\n:])\s+", text)
         kept = [s for s in sentences if not INJECTION.search(s)]
         injection = len(kept) < len(sentences) or bool(INJECTION.search(text))
         if injection:

@@ -1,12 +1,12 @@
-"""The fitted models that pick sentences and decide answerability: two logistic regressions over the features of
-bot/features.py, stored as plain numbers in JSON (fitted by `civicbot eval --suite all --fit`, on eval suites of
-several corpora; scored leave-one-suite-out). There is one pair per view of the question: the English model's
-alone, and the multilingual model's. The two models' similarities have different scales, so a weight fitted on one
-misreads the other."""
+"""The fitted models that pick sentences and decide answerability over the features of bot/features.py: a logistic
+regression per sentence, and per question a regression beside gradient-boosted trees, stored as plain numbers in
+JSON (fitted by `civicbot eval --suite all --fit`, on eval suites of several corpora; scored leave-one-suite-out).
+There is one pair per view of the question: the English model's alone, and the multilingual model's. The two
+models' similarities have different scales, so a weight fitted on one misreads the other."""
 
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,118 @@ class LinearModel:
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One regression tree: node i sends a row left when its feature[i] <= threshold[i]; a leaf has left[i] == -1
+    and gives value[i]."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class BoostedTrees:
+    """Gradient-boosted trees: p = sigmoid(bias + the sum of the trees' values). Whether a question is answered
+    depends on its signals together (a similarity means less for a question in another language than the
+    documents'), which one weight per feature cannot say."""
+
+    names: tuple[str, ...]
+    trees: tuple[Tree, ...]
+    bias: float = 0.0
+
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, ...]:
+        """Every tree's nodes side by side (feature, threshold, left, right, value), padded to the largest tree,
+        so that all trees are walked at once."""
+        width = max(len(t.feature) for t in self.trees)
+
+        def column(name: str, fill: float, dtype: type) -> np.ndarray:
+            out: np.ndarray = np.full((len(self.trees), width), fill, dtype=dtype)
+            for i, tree in enumerate(self.trees):
+                out[i, : len(tree.feature)] = getattr(tree, name)
+            return out
+
+        return (
+            column("feature", 0, np.int64),
+            column("threshold", 0.0, np.float64),
+            column("left", -1, np.int64),
+            column("right", -1, np.int64),
+            column("value", 0.0, np.float64),
+        )
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of each row."""
+        if rows.size == 0:
+            return np.zeros(len(rows))
+        if not self.trees:
+            return np.full(len(rows), 0.5)
+        feature, threshold, left, right, value = self._table
+        x = np.asarray(rows, dtype=np.float64)
+        tree = np.arange(len(self.trees))
+        row = np.arange(len(x))[:, None]
+        node = np.zeros((len(x), len(self.trees)), dtype=np.int64)
+        while True:
+            below = left[tree, node]
+            inner = below != -1
+            if not inner.any():
+                break
+            goes_left = x[row, feature[tree, node]] <= threshold[tree, node]
+            node = np.where(inner, np.where(goes_left, below, right[tree, node]), node)
+        z = self.bias + value[tree, node].sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A weighted mean of models' probabilities. Trees alone jump where a signal crosses one of their splits (an
+    answer could flip when an unrelated document joins the corpus); beside a regression, the jumps are smaller."""
+
+    names: tuple[str, ...]
+    members: tuple["Model", ...]
+    weights: tuple[float, ...]
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of each row."""
+        return np.sum([w * m.predict(rows) for w, m in zip(self.weights, self.members, strict=True)], axis=0)
+
+
+Model = LinearModel | BoostedTrees | Ensemble
+
+
+def _model(raw: dict[str, Any]) -> Model:
+    if "members" in raw:
+        members = tuple(_model(m) for m in raw["members"])
+        return Ensemble(names=tuple(raw["names"]), members=members, weights=tuple(float(w) for w in raw["weights"]))
+    if "trees" in raw:
+        trees = tuple(
+            Tree(
+                feature=tuple(int(v) for v in t["feature"]),
+                threshold=tuple(float(v) for v in t["threshold"]),
+                left=tuple(int(v) for v in t["left"]),
+                right=tuple(int(v) for v in t["right"]),
+                value=tuple(float(v) for v in t["value"]),
+            )
+            for t in raw["trees"]
+        )
+        return BoostedTrees(names=tuple(raw["names"]), trees=trees, bias=float(raw.get("bias", 0.0)))
+    return LinearModel(
+        names=tuple(raw["names"]),
+        coef=tuple(float(v) for v in raw["coef"]),
+        intercept=float(raw["intercept"]),
+        mean=tuple(float(v) for v in raw["mean"]),
+        scale=tuple(float(v) for v in raw["scale"]),
+    )
+
+
+@dataclass(frozen=True)
 class Scorer:
     """Which sentences answer (sentence model), whether the question is answered at all (question model), and
-    the probability cut-offs for each, chosen on the data it was fitted on."""
+    the probability cut-offs for each, chosen on suites the question model was not fitted on."""
 
-    sentence: LinearModel
-    question: LinearModel
+    sentence: Model
+    question: Model
     answer_threshold: float = 0.5
     select_threshold: float = 0.3
     fitted_on: tuple[str, ...] = ()
@@ -80,14 +186,7 @@ class Scorer:
         """Rebuild a scorer from its JSON form; refuses one fitted on other features."""
         models = {}
         for key, names in (("sentence", SENTENCE_FEATURES), ("question", QUESTION_FEATURES)):
-            raw = data[key]
-            model = LinearModel(
-                names=tuple(raw["names"]),
-                coef=tuple(float(v) for v in raw["coef"]),
-                intercept=float(raw["intercept"]),
-                mean=tuple(float(v) for v in raw["mean"]),
-                scale=tuple(float(v) for v in raw["scale"]),
-            )
+            model = _model(data[key])
             if model.names != names:
                 raise CivicbotError(f"the {key} model was fitted on other features; refit it (civicbot eval --fit)")
             models[key] = model
@@ -124,7 +223,7 @@ class Scorers:
 
     def to_json(self) -> str:
         """Both scorers as JSON."""
-        return json.dumps({"english": asdict(self.english), "multilingual": asdict(self.multilingual)}, indent=1)
+        return json.dumps({"english": asdict(self.english), "multilingual": asdict(self.multilingual)})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Scorers":

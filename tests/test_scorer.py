@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from bot.errors import CivicbotError
-from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features
-from bot.scorer import Scorer, Scorers, load_scorers
+from bot.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Features
+from bot.scorer import BoostedTrees, Ensemble, Scorer, Scorers, Tree, load_scorers
 from bot.snapshot import Snapshot
 from evals import metrics as m
-from evals.suites import Example, fit_scorer
+from evals.suites import Example, _boosted, _out_of_fold, fit_scorer
 from tests.conftest import make_passage
 
 
@@ -27,6 +27,58 @@ def test_the_shipped_scorers_load_and_round_trip() -> None:
         assert scorer.personal_threshold >= scorer.answer_threshold
     # Each view has its own weights: the two models' similarities are on different scales.
     assert shipped.english.sentence.coef != shipped.multilingual.sentence.coef
+
+
+def test_a_tree_sends_a_row_left_at_its_threshold_and_gives_the_leaf_it_reaches() -> None:
+    # Node 0 splits on feature 1 at 0.5; node 2 splits on feature 0 at -1.0.
+    tree = Tree(feature=(1, -2, 0, -2, -2), threshold=(0.5, 0, -1.0, 0, 0), left=(1, -1, 3, -1, -1),
+                right=(2, -1, 4, -1, -1), value=(0, -1.0, 0, 0.5, 2.0))  # fmt: skip
+    stump = Tree(feature=(-2,), threshold=(0.0,), left=(-1,), right=(-1,), value=(0.25,))
+    rows = np.array([[0.0, 0.5], [-2.0, 0.6], [0.0, 0.6]])
+    logit = np.log(BoostedTrees(names=("a", "b"), trees=(tree, stump)).predict(rows))
+    logit -= np.log1p(-np.exp(logit))
+    assert np.allclose(logit, [-0.75, 0.75, 2.25])
+
+
+def test_boosted_trees_learn_what_two_signals_say_together_and_survive_json() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(600, len(QUESTION_FEATURES)))
+    # How high the first signal must be depends on the second (as a similarity means less across languages).
+    y = x[:, 0] > np.where(x[:, 1] > 0, 1.0, -1.0)
+    model = _boosted(x, y, QUESTION_FEATURES)
+    test = rng.normal(size=(300, len(QUESTION_FEATURES)))
+    truth = test[:, 0] > np.where(test[:, 1] > 0, 1.0, -1.0)
+    assert ((model.predict(test) >= 0.5) == truth).mean() > 0.9
+    scorer = Scorer(sentence=load_scorers().english.sentence, question=model)
+    again = Scorer.from_dict(json.loads(scorer.to_json()))
+    assert isinstance(again.question, BoostedTrees)
+    assert np.array_equal(again.question.predict(test), model.predict(test))
+
+
+def test_the_shipped_trees_never_answer_less_for_a_closer_match() -> None:
+    rng = np.random.default_rng(4)
+    for view in (False, True):
+        question = load_scorers().for_view(view).question
+        assert isinstance(question, Ensemble)
+        trees = next(m for m in question.members if isinstance(m, BoostedTrees))
+        rows = rng.uniform(-1.0, 4.0, size=(200, len(QUESTION_FEATURES)))
+        for name, direction in MONOTONE.items():
+            moved = rows.copy()
+            moved[:, QUESTION_FEATURES.index(name)] += direction * rng.uniform(0.0, 2.0, size=len(rows))
+            assert np.all(trees.predict(moved) >= trees.predict(rows) - 1e-12), name
+
+
+def test_cut_offs_are_chosen_on_probabilities_from_models_that_never_saw_the_question() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, len(QUESTION_FEATURES)))
+    y = rng.random(300) < 0.5  # labels with nothing behind them
+    groups = np.repeat(np.arange(6), 50)
+    from sklearn.metrics import roc_auc_score
+
+    seen = roc_auc_score(y, _boosted(x, y, QUESTION_FEATURES).predict(x))
+    unseen = roc_auc_score(y, _out_of_fold(x, y, groups))
+    # Trees memorize noise on their own questions; on others they know nothing, and a cut-off must see that.
+    assert seen > 0.8 and unseen < 0.65
 
 
 def test_a_scorer_file_without_a_scorer_per_view_is_refused_with_what_to_do(tmp_path: Path) -> None:
@@ -50,7 +102,7 @@ def _example(rng: np.random.Generator, answerable: bool) -> Example:
         rows[0, 0] += 4.0  # one sentence stands out on the first feature, and it is the answer
         labels[0] = True
     features = Features(candidates=[], rows=rows, coverage=[0.5] * 6, unknown=0.0)
-    query = SimpleNamespace(legal_advice=False, asks=None, concepts=(1,), context=())
+    query = SimpleNamespace(legal_advice=False, injection=False, asks=None, concepts=(1,), context=())
     return Example("s", "g", query, features, labels, answerable)  # type: ignore[arg-type]
 
 
