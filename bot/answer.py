@@ -46,9 +46,6 @@ class AnswerPolicy:
     # Probabilities this close to the best one are a tie, broken by the kind of fact asked for, then by how much of
     # the question a sentence mentions.
     tie_margin: float = 0.98
-    # A resident's own situation is answered only when the evidence mentions most of what they describe ("ICE is
-    # at my door" is not answered by a sentence about city property that shares the word "ICE").
-    personal_min_coverage: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -177,8 +174,9 @@ class Answerer:
             "coverage": round(max(judged.features.coverage, default=0.0), 4),
         }
         selection = self._select(judged, query, snap)
-        uncovered = query.legal_advice and signals["coverage"] < self.policy.personal_min_coverage
-        if judged.answerable < judged.needed or not selection.units or uncovered:
+        # What to do in one's own case ("should I sue?") is advice, whatever the sources say; a resident's case told
+        # beside a question of fact ("I'm 67, do I have to pay?") is answered from the sources, marked as no advice.
+        if judged.answerable < judged.needed or not selection.units or query.decision:
             if query.legal_advice:
                 head = f"{self.say(language, 'legal_advice')} {referral}"
                 return self._abstain(query, language, head, "legal_advice", signals)

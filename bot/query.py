@@ -53,7 +53,9 @@ ADVICE_ASK = re.compile(
 # An ask for a decision ("Should I sue?", "¿Debo firmar?") is advice whoever asks it; a yes/no "should I" opens its
 # clause, where "What documents should I bring?" asks for information.
 DECISION_ASK = re.compile(
-    r"(?:^|[.?!,;¿]\s*|\b(?:so|and|but|or|ok|then)\s+)(?:should|shall) (?:i|we)\b|\b(?:sue|demandar|demando|debo)\b|"
+    r"(?:^|[.?!,;¿]\s*|\b(?:so|and|but|or|ok|then)\s+)(?:should|shall) (?:i|we)\b|\b(?:sue|demandar|demando)\b|"
+    # "¿Debo firmar?" asks what to do; "lo que debo de luz" is what is owed.
+    r"\bdebo\s+\w+(?:ar|er|ir)\b|"
     r"\bqu[eé] (?:hago|hacemos)\b|\bqu[eé] (?:debe|deben|debemos) hacer\b|\bwhat should (?:he|she|they|we) do\b",
     re.IGNORECASE,
 )
@@ -117,6 +119,7 @@ class Query:
     context: tuple[Concept, ...] = ()
     follow_up: bool = False
     legal_advice: bool = False
+    decision: bool = False  # asks what to do in the resident's own case ("should I sue?"): advice, never answered
     injection: bool = False
     asks: str | None = None
     language: str = "en"
@@ -198,6 +201,7 @@ class QueryAnalyzer:
         if expansions:
             search_text = f"{search_text} ({', '.join(expansions)})"
         legal = _tells_own_situation(core)
+        decision = _asks_a_decision(core)
         return Query(
             text=text,
             search_text=search_text,
@@ -205,6 +209,7 @@ class QueryAnalyzer:
             context=context,
             follow_up=follow_up,
             legal_advice=legal,
+            decision=decision,
             injection=injection,
             asks=question_kind(core),
             language=language,
@@ -267,13 +272,18 @@ def idf(df: int, n_docs: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
+def _asks_a_decision(question: str) -> bool:
+    """Whether a resident asks what to do in their own or a relative's case ("should I sue?", "¿debo firmar?")."""
+    return bool(DECISION_ASK.search(question) and PERSONAL.search(question))
+
+
 def _tells_own_situation(question: str) -> bool:
     """Whether a resident asks about their own (or a relative's) situation: answered only from what the sources
     say, never with advice, and refused with a referral when they don't answer it. It takes an ask for advice and
     either a decision asked for ("should I sue?") or a case told before the ask or in a sentence of its own: "I'm 67,
     do I have to pay?" and "my cousin got picked up, can the city lawyers help him?" tell a case; "what should I
     bring?" and "can I mail in my application?" ask a procedure anyone follows, whoever's papers they are."""
-    if DECISION_ASK.search(question) and PERSONAL.search(question):
+    if _asks_a_decision(question):
         return True
     if not ADVICE_ASK.search(question):
         return False

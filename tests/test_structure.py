@@ -12,7 +12,7 @@ from bot.context import with_context
 from bot.corpus import parse_document
 from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features, question_features, sentence_features
 from bot.passages import split_document
-from bot.query import INJECTION, QueryAnalyzer, _tells_own_situation
+from bot.query import INJECTION, QueryAnalyzer, _asks_a_decision, _tells_own_situation
 from bot.records import Passage
 from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, Retrieval
 from bot.scorer import Scorer
@@ -426,6 +426,11 @@ def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None
     assert _tells_own_situation("¿Puedo demandar a la compañía si me cortan la luz?")
     assert _tells_own_situation("Mi esposo tiene una orden de deportación, ¿qué debe hacer?")
     assert not _tells_own_situation("¿Qué debe hacer el propietario en una ola de calor?")
+    # A decision asked about one's own case is advice, and is never answered; what one owes is no decision.
+    assert _asks_a_decision("my boss fired me after I asked for water. should i sue him?")
+    assert _asks_a_decision("¿Debo firmar el acuerdo que me dio mi casero?")
+    assert not _asks_a_decision("¿Con el plan me perdonan lo que debo de luz?")
+    assert not _asks_a_decision("is the city gonna sue the feds??")
 
 
 def test_instructions_to_civicbot_are_injections_but_words_about_someone_elses_rules_are_not() -> None:
