@@ -171,8 +171,13 @@ def _boosted(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> BoostedTre
         max_depth=2, max_iter=100, learning_rate=0.1, min_samples_leaf=20, l2_regularization=1.0,
         class_weight="balanced", monotonic_cst=[MONOTONE.get(n, 0) for n in names], random_state=0,
     ).fit(x, y)  # fmt: skip
+    return exported_trees(model, names)
+
+
+def exported_trees(model, names: tuple[str, ...]) -> BoostedTrees:  # type: ignore[no-untyped-def]
+    """A fitted binary HistGradientBoostingClassifier as plain numbers, which need no pickle to load. scikit-learn
+    keeps its trees as arrays of nodes, outside its public API: a test checks the copy predicts as the original."""
     trees = []
-    # scikit-learn keeps the fitted trees as arrays of nodes; copied as plain numbers, they need no pickle to load.
     for (predictor,) in model._predictors:
         nodes = predictor.nodes
         leaf = nodes["is_leaf"].astype(bool)

@@ -12,7 +12,7 @@ from bot.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Feature
 from bot.scorer import BoostedTrees, Ensemble, Scorer, Scorers, Tree, load_scorers
 from bot.snapshot import Snapshot
 from evals import metrics as m
-from evals.suites import Example, _boosted, _out_of_fold, fit_scorer
+from evals.suites import Example, _boosted, _out_of_fold, exported_trees, fit_scorer
 from tests.conftest import make_passage
 
 
@@ -53,6 +53,18 @@ def test_boosted_trees_learn_what_two_signals_say_together_and_survive_json() ->
     again = Scorer.from_dict(json.loads(scorer.to_json()))
     assert isinstance(again.question, BoostedTrees)
     assert np.array_equal(again.question.predict(test), model.predict(test))
+
+
+def test_exported_trees_predict_what_scikit_learn_fitted() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 3))
+    y = x[:, 0] * x[:, 1] + 0.3 * rng.normal(size=400) > 0
+    model = HistGradientBoostingClassifier(max_depth=3, max_iter=40, random_state=0).fit(x, y)
+    test = rng.normal(size=(200, 3))
+    exported = exported_trees(model, ("a", "b", "c"))
+    assert np.allclose(exported.predict(test), model.predict_proba(test)[:, 1], atol=1e-12)
 
 
 def test_the_shipped_trees_never_answer_less_for_a_closer_match() -> None:
