@@ -18,6 +18,10 @@ from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES
 SCORER_PATH = Path(__file__).with_name("scorer.json")
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
 @dataclass(frozen=True)
 class LinearModel:
     """A logistic regression on standardized features: p = sigmoid(((x - mean) / scale) · coef + intercept)."""
@@ -33,7 +37,7 @@ class LinearModel:
         if rows.size == 0:
             return np.zeros(len(rows))
         z = ((rows - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef) + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        return _sigmoid(z)
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class BoostedTrees:
             goes_left = x[row, feature[tree, node]] <= threshold[tree, node]
             node = np.where(inner, np.where(goes_left, below, right[tree, node]), node)
         z = self.bias + value[tree, node].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        return _sigmoid(z)
 
 
 @dataclass(frozen=True)

@@ -204,16 +204,13 @@ def _question_model(x: np.ndarray, y: np.ndarray) -> Ensemble:
 
 
 def _out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each question's answer probability from a question model fitted without its corpus: trees fit their own
-    training questions almost perfectly, so cut-offs chosen on those would be chosen on nothing. With a single
-    corpus there is nothing to hold out, and its own probabilities are all there is."""
+    """Each question's answer probability from a question model fitted without its corpus (two corpora or more):
+    trees fit their own training questions almost perfectly, so cut-offs chosen on those would be chosen on
+    nothing."""
     from sklearn.model_selection import GroupKFold
 
-    folds = min(5, len(set(groups)))
-    if folds < 2:
-        return _question_model(x, y).predict(x)
     p = np.zeros(len(y))
-    for fit_on, score_on in GroupKFold(n_splits=folds).split(x, y, groups):
+    for fit_on, score_on in GroupKFold(n_splits=min(5, len(set(groups)))).split(x, y, groups):
         p[score_on] = _question_model(x[fit_on], y[fit_on]).predict(x[score_on])
     return p
 
@@ -229,7 +226,9 @@ def fit_scorer(train: Sequence[Example], fitted_on: Sequence[str]) -> Scorer:
     qx = np.vstack([question_features(e.query, e.features, sentence.predict(e.features.rows)) for e in train])
     qy = np.array([e.answerable for e in train])
     question = _question_model(qx, qy)
-    p = _out_of_fold(qx, qy, np.array([e.group for e in train]))
+    groups = np.array([e.group for e in train])
+    # With a single corpus there is nothing to hold out, and its own probabilities are all there is.
+    p = _out_of_fold(qx, qy, groups) if len(set(groups)) > 1 else question.predict(qx)
     personal = np.array([e.query.legal_advice for e in train])
     threshold = _balanced_threshold(p[~personal], qy[~personal])
     # Never lower for a resident's own case than for a general question: there a wrong answer reads as advice.
