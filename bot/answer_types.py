@@ -45,7 +45,7 @@ NAMING: dict[str, tuple[str, ...]] = {
     "hours": (r"\bhours\b", r"\bopen (?:on|at|until)\b", r"\bhorarios?\b", r"\babre\b", r"\bcierra\b"),
     "phone": (r"\bphone\b", r"\bcall\b", r"\bnumber (?:for|of|to)\b", r"\btelefono\b", r"\bllamar\b"),
     "email": (r"\be-?mail\b", r"\bcorreo\b"),
-    "duration": (r"\bdeadline\b", r"\bplazo\b"),
+    "duration": (r"\bdeadline\b", r"\bplazo\b", r"\bfecha limite\b"),
     "money": (
         r"\bcost",
         r"\bfee",
@@ -61,7 +61,7 @@ NAMING: dict[str, tuple[str, ...]] = {
         r"\bdinero\b",
     ),
     "address": (r"\baddress\b", r"\bdireccion\b", r"\blocated\b", r"\bubicad"),
-    "date": (r"\b(?:start|begin|take effect|effective)\b", r"\bempieza\b", r"\bentra en vigor\b"),
+    "date": (r"\b(?:start|begin|take effect|effective)\b", r"\bempieza\b", r"\bentra en vigor\b", r"\bfecha\b"),
     "person": (),
     "number": (),
 }

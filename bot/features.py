@@ -58,6 +58,7 @@ QUESTION_FEATURES = (
     "best_dense_gap_same",
     "kind_asked",
     "best_kind_match",
+    "top_kind_missing",
     "unknown",
     "cross_language",
     "concepts_log",
@@ -79,6 +80,7 @@ MONOTONE = {
     "top_z": 1,
     "best_coverage": 1,
     "best_kind_match": 1,
+    "top_kind_missing": -1,
     "unknown": -1,
 }
 
@@ -202,6 +204,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             min(same) if same else 5.0,
             float(query.asks is not None),
             float(any(rows[i, col["kind_match"]] for i in top)),
+            float(query.asks is not None and bool(len(order)) and rows[order[0], col["kind_match"]] == 0),
             features.unknown,
             float(cross),
             math.log1p(len(query.concepts or query.context)),

@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the influence of any single ranker's top rank
 SENTENCE_DEPTH = 10  # sentences taken by similarity alone, wherever their passage ranks
+# Sentences taken because they hold the kind of fact asked for (a date for "when", a number for "what number do I
+# call"): the sentence that answers "when does it start" is often the one least like the question.
+KIND_DEPTH = 5
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,14 @@ class ModelScores:
             mean=float(near.mean()),
             std=max(float(near.std()), 1e-3),
         )
+
+    def nearest(self, holding: np.ndarray | None = None) -> np.ndarray:
+        """The rows worth judging: the SENTENCE_DEPTH most similar, and the KIND_DEPTH most similar of those holding
+        the kind of fact asked for (a boolean per row), wherever they rank."""
+        top = self.order[:SENTENCE_DEPTH]
+        if holding is None:
+            return top
+        return np.union1d(top, self.order[holding[self.order]][:KIND_DEPTH])
 
     def at(self, row: int) -> Similarity:
         """One sentence's similarity, rank, gap and standard score (NO_SIMILARITY if this model did not score it)."""
@@ -255,8 +266,9 @@ class HybridRetriever:
         passage_rank = {h.passage.id: h.rank for h in hits}
         scored = self._sentence_scores(query, vectors, snap, named)
         wanted = {(h.passage.id, u.index) for h in hits for u in snap.units(h.passage)}
+        holding = snap.holding(query.asks) if query.asks is not None else None
         for by_model in scored.values():
-            wanted |= {snap.sentences[int(i)].key for i in by_model.order[:SENTENCE_DEPTH]}
+            wanted |= {snap.sentences[int(i)].key for i in by_model.nearest(holding)}
         candidates = []
         for key in sorted(wanted, key=lambda kk: snap.row[kk]):
             row = snap.row[key]

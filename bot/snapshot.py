@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from bot.answer_types import answers_kind, sentence_kinds
 from bot.attribution import DocumentSpeakers, Unit, units_of
 from bot.bm25 import PostingsBM25
 from bot.bridge import Embed, WordBridge
@@ -50,6 +51,7 @@ class Snapshot:
         self.bridge = WordBridge(((p.language, p.text) for p in passages), embed[1], known=word_vectors)
         self._speakers: dict[str, DocumentSpeakers] = {}
         self._units: dict[str, list[Unit]] = {}
+        self._holding: dict[str, np.ndarray] = {}
         self.languages = frozenset(p.language for p in passages)
         self.sentences = [u for p in passages for u in self.units(p)]
         self.row = {u.key: i for i, u in enumerate(self.sentences)}
@@ -76,6 +78,12 @@ class Snapshot:
         if passage.id not in self._units:
             self._units[passage.id] = units_of(passage, self.speakers(passage.slug))
         return self._units[passage.id]
+
+    def holding(self, kind: str) -> np.ndarray:
+        """Per sentence row, whether it holds a fact of the kind a question asks for (computed once per kind)."""
+        if kind not in self._holding:
+            self._holding[kind] = np.array([answers_kind(kind, sentence_kinds(u.text)) for u in self.sentences], bool)
+        return self._holding[kind]
 
     def idf(self, stem: str) -> float:
         """How rare a stem is in the corpus; one the corpus never uses weighs most."""

@@ -3,7 +3,8 @@
 Headings are context for the blocks under them, never a block of their own; a paragraph that is bold from end to
 end (an FAQ's question), or whose first line alone is, counts as a heading for the blocks that follow it. Bold,
 italics and links are reduced to their text. Each list item is its own block, with the paragraph that introduces
-the list ("Bring:") as context."""
+the list ("Bring:") as context. Each row of a table is a block that names its cells by their column headings
+("Youth aged 14 to 17 — Fee: $5"), so a row read alone still says what its numbers are."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from bot.text import clean
 
-_PARSER = MarkdownIt("commonmark")
+_PARSER = MarkdownIt("commonmark").enable("table")
 CONTEXT_DEPTH = 2  # the innermost headings kept as context: "Deposits — How long does my landlord have?"
 
 
@@ -63,6 +64,36 @@ def _context(headings: list[tuple[int, str]]) -> str:
     return " — ".join(h for _, h in inner[-CONTEXT_DEPTH:])
 
 
+def _table_rows(tokens: list[Any], start: int) -> tuple[list[str], list[list[str]], int]:
+    """A table's column headings, its body rows' cells, and the index of its closing token."""
+    header: list[str] = []
+    rows: list[list[str]] = []
+    in_head = False
+    i = start
+    while tokens[i].type != "table_close":
+        tok = tokens[i]
+        if tok.type in ("thead_open", "thead_close"):
+            in_head = tok.type == "thead_open"
+        elif tok.type == "tr_open":
+            cells: list[str] = []
+            if in_head:
+                header = cells
+            else:
+                rows.append(cells)
+        elif tok.type == "inline":
+            cells.append(plain_text(tok))
+        i += 1
+    return header, rows, i
+
+
+def _row_text(header: list[str], cells: list[str]) -> str:
+    """One table row as a line: its first cell, then each other cell after its column's heading."""
+    headings = header[1:] + [""] * max(0, len(cells) - len(header))
+    named = [f"{h}: {c}" if h else c for h, c in zip(headings, cells[1:], strict=False) if c]
+    first = cells[0] if cells else ""
+    return clean(" — ".join(x for x in [first, "; ".join(named)] if x))
+
+
 def parse_blocks(body: str) -> list[Block]:
     """The body's blocks in reading order, each with its heading context."""
     tokens = _PARSER.parse(body)
@@ -102,6 +133,11 @@ def parse_blocks(body: str) -> list[Block]:
                 blocks.append(Block(text=text, context=context))
                 if list_depth == 0:
                     lead_in = text if text.endswith(":") else ""
+        elif tok.type == "table_open":
+            header, rows, i = _table_rows(tokens, i)
+            context = " — ".join(x for x in [_context(headings), header[0] if header else ""] if x)
+            blocks.extend(Block(text=_row_text(header, cells), context=context) for cells in rows if any(cells))
+            lead_in = ""
         elif tok.type in ("html_block", "code_block", "fence"):
             text = clean(tok.content)
             if text:

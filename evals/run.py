@@ -237,7 +237,8 @@ SUITE_METRICS = (
 
 def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, Any]) -> dict[str, Any]:
     """Every named suite, scored by a scorer fitted on all suites (fitted) and by one fitted without the suite's
-    corpus (held out); with fit, the all-suites scorer is written to bot/scorer.json."""
+    corpus (held out); with fit, the all-suites scorer is written to bot/scorer.json. Unseen suites are scored by
+    both and fitted on by neither."""
     import tempfile
 
     # Each suite's index is built afresh for the run and removed after it, however the run ends.
@@ -268,14 +269,15 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
             [e for s in suites for e in data[s.name][False]], [e for s in suites for e in data[s.name][True]], names
         )
 
-    fitted = fitted_on(everything)
+    trainable = [s for s in everything if not s.unseen]
+    fitted = fitted_on(trainable)
     if fit:
         SCORER_PATH.write_text(fitted.to_json() + "\n", encoding="utf-8")
     report: dict[str, Any] = {"hints": hints, "suites": {}, "rows": {}}
     held_rows: list[dict[str, Any]] = []
     for suite in track(suites, description="suites", transient=True):
         answerer = answerers[suite.name]
-        held = fitted_on([s for s in everything if s.group != suite.group])
+        held = fitted_on([s for s in trainable if s.group != suite.group])
         figures = {}
         for mode, scorers in (("fitted", fitted), ("held_out", held)):
             answerer.scorers = scorers
@@ -287,6 +289,12 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
         report["suites"][suite.name] = figures
     overall = summarize(held_rows, set())["all"]
     report["held_out"] = {k: overall.get(k) for k in SUITE_METRICS}
+    unseen = {s.name for s in everything if s.unseen}
+    report["unseen"] = sorted(unseen)
+    unseen_rows = [r for r in held_rows if r["suite"] in unseen]
+    if unseen_rows:
+        unseen_overall = summarize(unseen_rows, set())["all"]
+        report["unseen_held_out"] = {k: unseen_overall.get(k) for k in SUITE_METRICS}
     report["limits"] = {"targets": limits.get("targets", {}), "held_out": limits.get("held_out", {})}
     report["targets_missed"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("targets", {})})
     report["gate_failures"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("held_out", {})})
@@ -301,9 +309,15 @@ def suites_markdown(report: dict[str, Any]) -> str:
     head = "| suite | mode | " + " | ".join(SUITE_METRICS) + " |"
     lines = [f"# civicbot eval suites ({'with' if report['hints'] else 'without'} corpus word hints)", "", head]
     lines.append("|" + "---|" * (len(SUITE_METRICS) + 2))
+    unseen = set(report.get("unseen", []))
     for name, figures in report["suites"].items():
+        label = f"{name} (unseen)" if name in unseen else name
         for mode, values in figures.items():
-            lines.append(f"| {name} | {mode} | " + " | ".join(str(values.get(k)) for k in SUITE_METRICS) + " |")
+            lines.append(f"| {label} | {mode} | " + " | ".join(str(values.get(k)) for k in SUITE_METRICS) + " |")
+    if "unseen_held_out" in report:
+        part = report["unseen_held_out"]
+        cells = " | ".join(str(part.get(k)) for k in SUITE_METRICS)
+        lines.append(f"| *unseen suites* | *never fitted on* | {cells} |")
     held = report["held_out"]
     lines.append("| **all** | **held out** | " + " | ".join(f"**{held.get(k)}**" for k in SUITE_METRICS) + " |")
     missed = report["targets_missed"]

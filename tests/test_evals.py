@@ -83,3 +83,16 @@ def test_the_suite_gates_have_targets_and_a_floor() -> None:
     assert keys <= set(limits["targets"]) and keys <= set(limits["held_out"])
     assert limits["targets"]["max_wrong_speakers"] == limits["held_out"]["max_wrong_speakers"] == 0
     assert not keys & set(limits["spanish"])  # the floor is not a category's gate
+
+
+def test_a_suite_marked_unseen_is_scored_but_never_fitted_on(tmp_path: Path) -> None:
+    from evals.suites import find_suites
+
+    for name in ("seen", "unseen"):
+        (tmp_path / name / "corpus").mkdir(parents=True)
+        (tmp_path / name / "questions.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "unseen" / "UNSEEN").write_text("never fitted on\n", encoding="utf-8")
+    suites = {s.name: s for s in find_suites("all", root=tmp_path)}
+    assert not suites["seen"].unseen and suites["unseen"].unseen
+    shipped = find_suites("all")
+    assert [s.name for s in shipped if s.unseen] == ["budget", "cityid", "elections"]

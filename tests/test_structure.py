@@ -58,6 +58,23 @@ def test_question_kinds_in_english_and_spanish() -> None:
     assert question_kind("whats the phone number") == "phone"
     assert question_kind("how long do I have to answer") == "duration"
     assert question_kind("what does the order do") is None
+    assert question_kind("¿cuál es la fecha límite para solicitar?") == "duration"
+    assert question_kind("¿en qué fecha empieza?") == "date"
+
+
+def test_a_table_row_is_a_block_that_names_its_cells_by_their_column() -> None:
+    body = (
+        "## Fees\n\n| Applicant | Fee | Valid for |\n|---|---|---|\n| Adults | **$15** | 5 years |\n"
+        "| Youth aged 14 to 17 | $5 |  |\n\nCash is accepted.\n"
+    )
+    blocks = parse_blocks(body)
+    assert [b.text for b in blocks] == [
+        "Adults — Fee: $15; Valid for: 5 years",
+        "Youth aged 14 to 17 — Fee: $5",
+        "Cash is accepted.",
+    ]
+    assert blocks[0].context == "Fees — Applicant" and blocks[2].context == "Fees"
+    assert not any("|" in b.text or "*" in b.text for b in blocks)
 
 
 def test_a_question_word_says_what_is_asked_before_a_noun_does() -> None:
@@ -69,6 +86,22 @@ def test_a_question_word_says_what_is_asked_before_a_noun_does() -> None:
     # "dates" asks for dates even when the thing dated is a fee.
     assert question_kind("between what dates are late fees waived") == "date"
     assert question_kind("which day does the program start") == "date"
+
+
+def test_sentences_holding_the_kind_asked_for_are_judged_however_far_down_they_rank() -> None:
+    from bot.retrieve import KIND_DEPTH, SENTENCE_DEPTH
+
+    plain = [make_passage("notice", i, f"The program helps families with item number {i}.") for i in range(1, 30)]
+    dated = make_passage("notice", 30, "The program starts on April 7, 2026.")
+    snap = Snapshot([*plain, dated], versions=(None, None, None, None))
+    holding = snap.holding("date")
+    assert holding.tolist() == [False] * len(plain) + [True]
+    # The dated sentence is the least similar of all.
+    sims = np.linspace(1.0, 0.0, len(snap.sentences))
+    scores = ModelScores.of(sims, np.arange(len(sims)))
+    last = len(sims) - 1
+    assert last not in scores.nearest() and len(scores.nearest()) == SENTENCE_DEPTH
+    assert last in scores.nearest(holding) and len(scores.nearest(holding)) <= SENTENCE_DEPTH + KIND_DEPTH
 
 
 def test_who_or_what_number_to_call_asks_for_a_phone_number() -> None:
@@ -292,6 +325,15 @@ def test_only_a_documents_own_names_are_set_aside_once_they_have_chosen_it() -> 
     assert coverage("when did harwick tenants meet") == [0.0, 1.0]
 
 
+def _question_signal(
+    snap: Snapshot, candidates: list[Candidate], question: str, probabilities: list[float], name: str
+) -> float:
+    """One question feature, for candidates the sentence model gave these probabilities."""
+    query = snap.analyze(question)
+    features = sentence_features(query, Retrieval(hits=[], candidates=candidates), snap)
+    return float(question_features(query, features, np.array(probabilities))[QUESTION_FEATURES.index(name)])
+
+
 def test_a_question_about_the_document_itself_points_to_its_header() -> None:
     header = replace(make_passage("notice", 0, "City published “Pool notice” on June 2, 2026."), n=0)
     body = make_passage("notice", 1, "The pool opens on June 14, 2026.")
@@ -311,15 +353,31 @@ def test_a_question_about_the_document_itself_points_to_its_header() -> None:
         assert asked(question) == [0.0, 0.0], question
 
     def header_answers(question: str, probabilities: list[float]) -> float:
-        query = snap.analyze(question)
-        features = sentence_features(query, Retrieval(hits=[], candidates=candidates), snap)
-        row = question_features(query, features, np.array(probabilities))
-        return float(row[QUESTION_FEATURES.index("publication_answer")])
+        return _question_signal(snap, candidates, question, probabilities, "publication_answer")
 
     # Whether the sources answer it: the header asked for is the likeliest sentence, not merely among them.
     assert header_answers("who published this notice?", [0.8, 0.3]) == 1.0
     assert header_answers("who published this notice?", [0.3, 0.8]) == 0.0
     assert header_answers("when does the pool open?", [0.8, 0.3]) == 0.0
+
+
+def test_a_likeliest_sentence_without_the_kind_of_fact_asked_for_is_a_signal() -> None:
+    passages = [
+        make_passage("guide", 1, "The Elections Office phone is (555) 018-4400."),
+        make_passage("guide", 2, "Poll workers are paid $30 for the training class."),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in passages]
+
+    def kind_missing(question: str, probabilities: list[float]) -> float:
+        return _question_signal(snap, candidates, question, probabilities, "top_kind_missing")
+
+    # The likeliest sentence gives an amount, not the length of time asked for; a likelier one would have.
+    assert kind_missing("how many hours is the training class", [0.3, 0.9]) == 1.0
+    assert kind_missing("how much are poll workers paid for the training class", [0.3, 0.9]) == 0.0
+    assert kind_missing("what's the phone number", [0.9, 0.3]) == 0.0
+    # An open question asks for no kind, so none can be missing.
+    assert kind_missing("tell me about the training class", [0.3, 0.9]) == 0.0
 
 
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
