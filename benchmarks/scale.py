@@ -1,6 +1,7 @@
 """civicbot at growing corpus size: the real article plus N synthetic passages on unrelated city business. For
 each size: ingest passages/s (both collections), warm `ask` p50/p95, peak RSS, and how many of the eval
-questions' answers changed against the real corpus alone (they should not: noise must not displace evidence).
+questions' answers changed against the real corpus alone, and how many of those now cite the synthetic bulletins
+(noise must not displace evidence); each changed answer is written out before and after.
 
 Run: python benchmarks/scale.py [--sizes 1000 10000] [--out FILE]   (100000 takes long: on demand only)
      python benchmarks/scale.py --index-only --sizes 100000   (the index side alone, in minutes; see --help)"""
@@ -36,6 +37,7 @@ TOPICS = {
 }
 VERBS = "announced expanded reviewed scheduled adjusted repaired funded opened extended updated".split()
 PLACES = "Hampden Fells Point Canton Remington Highlandtown Mount Vernon Charles Village Pigtown".split()
+NOISE_PREFIX = "zz-city-services-"  # the synthetic documents' slugs, to tell an answer that cites them
 
 
 def synthetic_passages(n: int, seed: int = 7) -> list[str]:
@@ -64,7 +66,7 @@ def write_corpus(root: Path, n: int, per_doc: int = 200) -> Path:
     paragraphs = synthetic_passages(n)
     for d, start in enumerate(range(0, n, per_doc)):
         body = "\n\n".join(paragraphs[start : start + per_doc])
-        (corpus / f"zz-city-services-{d:04d}.md").write_text(
+        (corpus / f"{NOISE_PREFIX}{d:04d}.md").write_text(
             f"---\ntitle: City services bulletin {d}\nsource: synthetic\ndate: 2026-01-01\npublisher: Bench\n"
             f"language: en\n---\n\n{body}\n",
             encoding="utf-8",
@@ -84,7 +86,8 @@ def measure(size: int, questions: list[tuple[str, list[str]]], rounds: int) -> d
         answers = {}
         for q, history in questions:
             a = answerer.ask(q, history=history)
-            answers[q] = (a.abstained, a.text)
+            noise = any(c.passage.slug.startswith(NOISE_PREFIX) for c in a.citations)
+            answers[q] = (a.abstained, a.text, noise)
         latencies = []
         for _ in range(rounds):
             for q, history in questions:
@@ -155,11 +158,16 @@ def main() -> None:
         changed = [q for q, a in answers.items() if a != base[q]]
         row["answers_changed"] = len(changed)
         row["abstentions_changed"] = sum(1 for q in changed if answers[q][0] != base[q][0])
-        row["changed_questions"] = changed[:10]
+        # The harm to look for: an answer that now leans on the unrelated bulletins.
+        row["answers_citing_noise"] = sum(1 for q in changed if answers[q][2])
+        row["changed"] = [
+            {"question": q, "before": base[q][1], "after": answers[q][1], "cites_noise": answers[q][2]} for q in changed
+        ]
         print(
             f"{row['passages']:>7} passages  ingest {row['ingest_passages_per_s']:>7}/s  "
             f"ask p50 {row['ask_p50_ms']:>7} ms  p95 {row['ask_p95_ms']:>7} ms  "
-            f"peak RSS {row['peak_rss_mb']:>7} MB  answers changed {row['answers_changed']}"
+            f"peak RSS {row['peak_rss_mb']:>7} MB  answers changed {row['answers_changed']} "
+            f"(citing the bulletins {row['answers_citing_noise']})"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

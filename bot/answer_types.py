@@ -150,12 +150,13 @@ def sentence_kinds(sentence: str) -> frozenset[str]:
     phones = _phones(sentence)
     if phones:
         kinds.add("phone")
-    # A count is a number that is not part of a date, a year, a clock time or a phone number: "how many" is not
-    # answered by "March 5, 2026".
+    # A count is a number that is not part of a date, a year, a clock time, a length of time or a phone number:
+    # "how many" is not answered by "March 5, 2026", and "how many people" not by "32 hours a week" ("how many
+    # hours" asks for a duration).
     rest = folded
     for phone in phones:
         rest = rest.replace(fold(phone), " ")
-    for pattern in (dates, YEAR, CLOCK):
+    for pattern in (dates, YEAR, CLOCK, DURATION):
         rest = pattern.sub(" ", rest)
     if not NUMBER.search(rest):
         kinds.discard("number")
@@ -172,7 +173,7 @@ ANSWERED_BY: dict[str, frozenset[str]] = {
     "duration": frozenset({"duration", "date"}),
     "date": frozenset({"date"}),
     "person": frozenset({"person"}),
-    "number": frozenset({"number", "money", "duration"}),
+    "number": frozenset({"number", "money"}),
 }
 
 

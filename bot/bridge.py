@@ -1,12 +1,14 @@
 """Words across languages: a question word the corpus never uses ("permiso") is matched to the corpus words nearest
 to it in the multilingual model's space ("permit", "permits"), so a Spanish question can be checked against an
-English document word by word. Built from the corpus's own vocabulary; knows nothing of any topic."""
+English document word by word. Month, weekday and language names ("jueves", "español") are paired by locale data
+instead. Built from the corpus's own vocabulary; knows nothing of any topic."""
 
 import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,6 +32,32 @@ class BridgePolicy:
     spread: float = 0.02  # further words count when about as near as the nearest one
     max_words: int = 10_000  # per language, the commonest first: bounds the one-off embedding of a large corpus
     max_question_words: int = 12  # a question's unknown words matched: bounds the cost of a long one
+
+
+@lru_cache(maxsize=8)
+def locale_names(language: str) -> dict[str, str]:
+    """A language's own names for the months, weekdays and languages (folded, single words) → a key shared by every
+    language ("month 5", "language es"), from the Unicode CLDR data that babel ships. English capitalizes these
+    names, so they never enter the vocabulary that words are matched in."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(language)
+    except (ValueError, UnknownLocaleError):  # a language the CLDR data does not know
+        return {}
+    named = [
+        *((f"month {k}", v) for k, v in locale.months["format"]["wide"].items()),
+        *((f"day {k}", v) for k, v in locale.days["format"]["wide"].items()),
+        *((f"language {k}", v) for k, v in locale.languages.items()),
+    ]
+    return {fold(name): key for key, name in named if name.isalpha() and len(name) > 3}
+
+
+def _translate_names(word: str, source: str, target: str) -> frozenset[str]:
+    """The stems of the target language's name for the month, weekday or language a word names; empty for other
+    words."""
+    key = locale_names(source).get(fold(word))
+    return frozenset(stem(n) for n, k in locale_names(target).items() if k == key) if key else frozenset()
 
 
 class WordBridge:
@@ -102,7 +130,8 @@ class WordBridge:
 
     def extend(self, query: Query, known: Callable[[str], bool]) -> Query:
         """The query with each word the corpus never uses matched to the words that stand for it in every other
-        language the corpus is written in; a question in the corpus's only language is returned as it is."""
+        language the corpus is written in (by the model, or by locale data for a month, weekday or language name); a
+        question in the corpus's only language is returned as it is."""
         others = sorted(self.languages - {query.language})
         unknown = [c.word for c in query.concepts if c.word.isalpha() and not any(known(s) for s in c.stems)]
         unknown = unknown[: self.policy.max_question_words]
@@ -112,5 +141,7 @@ class WordBridge:
         for language in others:
             for word, stems in self.nearest(unknown, language).items():
                 extra.setdefault(word, set()).update(stems)
+            for word in unknown:
+                extra.setdefault(word, set()).update(_translate_names(word, query.language, language))
         concepts = tuple(Concept(c.word, c.stems | frozenset(extra.get(c.word, ())), c.targets) for c in query.concepts)
         return replace(query, concepts=concepts)

@@ -275,9 +275,14 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
         SCORER_PATH.write_text(fitted.to_json() + "\n", encoding="utf-8")
     report: dict[str, Any] = {"hints": hints, "suites": {}, "rows": {}}
     held_rows: list[dict[str, Any]] = []
+    # One held-out scorer per corpus; where no fitted suite shares the corpus (an unseen suite), it is the fitted one.
+    held_by_group: dict[str, Scorers] = {}
     for suite in track(suites, description="suites", transient=True):
         answerer = answerers[suite.name]
-        held = fitted_on([s for s in trainable if s.group != suite.group])
+        others = [s for s in trainable if s.group != suite.group]
+        if suite.group not in held_by_group:
+            held_by_group[suite.group] = fitted if len(others) == len(trainable) else fitted_on(others)
+        held = held_by_group[suite.group]
         figures = {}
         for mode, scorers in (("fitted", fitted), ("held_out", held)):
             answerer.scorers = scorers

@@ -53,6 +53,23 @@ def test_only_a_question_in_another_language_than_the_corpus_is_extended() -> No
     assert calls == []
 
 
+def test_month_weekday_and_language_names_cross_languages_by_locale_data_though_english_capitalizes_them() -> None:
+    # "Thursday", "January" and "Spanish" are written capitalized, so no word vector stands for them; CLDR does.
+    text = ("en", "The office is open on Thursday evenings. Fees rise in January. Forms come in Spanish.")
+    known_words = ("office", "open", "thursday", "evenings", "fees", "rise", "january", "forms", "spanish")
+    bridge = WordBridge([text], fake_embed([]), BridgePolicy(floor=0.99))
+    asked = QueryAnalyzer(known_words).analyze("¿abren los jueves? ¿y en enero? ¿hay formularios en español?")
+    stems = {c.word: c.stems for c in bridge.extend(asked, set().__contains__).concepts}
+    assert stem("thursday") in stems["jueves"] and stem("january") in stems["enero"]
+    assert stem("spanish") in stems["espanol"]
+    # Other words get nothing from the locale data.
+    assert not any(stem(name) in stems["abren"] for name in ("thursday", "january", "spanish"))
+    spanish = WordBridge([("es", "La oficina abre los jueves.")], fake_embed([]), BridgePolicy(floor=0.99))
+    asked = QueryAnalyzer(["oficina", "abre", "jueves"]).analyze("open on Thursday?")
+    english = spanish.extend(asked, set().__contains__)
+    assert stem("jueves") in next(c for c in english.concepts if c.word == "thursday").stems
+
+
 def test_a_new_index_version_embeds_only_the_words_it_adds() -> None:
     calls: list[list[str]] = []
     first = WordBridge([ENGLISH], fake_embed(calls))

@@ -132,10 +132,13 @@ def test_sentence_kinds_come_from_what_the_sentence_holds() -> None:
     assert answers_kind("duration", frozenset({"date"})) and not answers_kind("phone", frozenset({"money"}))
 
 
-def test_a_number_inside_a_date_time_or_phone_number_is_not_a_count() -> None:
+def test_a_number_inside_a_date_time_length_of_time_or_phone_number_is_not_a_count() -> None:
     assert "number" not in sentence_kinds("The council voted on Tuesday, April 22, 2025.")
     assert "number" not in sentence_kinds("La clínica abrirá el martes 7 de abril de 2026.")
     assert "number" not in sentence_kinds("Call (555) 284-7310 from 9:00 a.m.")
+    # "how many people" is not answered by how long something is open.
+    assert "number" not in sentence_kinds("The branch will be open for a total of 32 hours a week.")
+    assert not answers_kind("number", sentence_kinds("Tenants have 30 days to respond."))
     assert "number" in sentence_kinds("The council voted 5-2 on April 22.")
     assert "number" in sentence_kinds("About 40 attorneys signed up in 2026.")
 
