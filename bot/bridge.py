@@ -53,11 +53,19 @@ def locale_names(language: str) -> dict[str, str]:
     return {fold(name): key for key, name in named if name.isalpha() and len(name) > 3}
 
 
+@lru_cache(maxsize=8)
+def _stems_by_key(language: str) -> dict[str, frozenset[str]]:
+    stems: dict[str, set[str]] = {}
+    for name, key in locale_names(language).items():
+        stems.setdefault(key, set()).add(stem(name))
+    return {key: frozenset(found) for key, found in stems.items()}
+
+
 def _translate_names(word: str, source: str, target: str) -> frozenset[str]:
     """The stems of the target language's name for the month, weekday or language a word names; empty for other
     words."""
     key = locale_names(source).get(fold(word))
-    return frozenset(stem(n) for n, k in locale_names(target).items() if k == key) if key else frozenset()
+    return _stems_by_key(target).get(key, frozenset()) if key else frozenset()
 
 
 class WordBridge:
