@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer_types import answers_kind, sentence_kinds
 from bot.passages import in_context
 from bot.query import Query
 from bot.retrieve import Candidate, Retrieval
@@ -134,7 +133,7 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
         context = frozenset(terms(f"{in_context(p, unit.text)} {p.document}")) | unit.stems()
         cross = float(p.language != query.language)
         asked = query.asks is not None
-        match = asked and answers_kind(query.asks, sentence_kinds(unit.text))
+        match = asked and query.answered_by(unit.text)
         # The multilingual model's view where it runs, else the English model's; where the English model does not
         # apply (another language), its view is taken to be the multilingual one, so no feature marks the language.
         main = cand.multilingual if cand.multilingual.rank else cand.english
