@@ -59,12 +59,14 @@ class Judgement:
     needed: float
     scorer: Scorer
     compared: frozenset[str] = frozenset()  # the documents the question names as a whole, when it names several
+    named: frozenset[str] | None = None  # the documents the question singles out by name, if it does
 
 
 @dataclass
 class _Selection:
     units: list[Unit] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    untold: int = 0  # documents whose publication details a question about every source's did not get room for
 
 
 def check_question(raw: object, max_chars: int) -> str:
@@ -158,7 +160,8 @@ class Answerer:
         across = bool(question[QUESTION_FEATURES.index("cross_language")])
         needed = scorer.threshold(query.legal_advice, cross_language=across)
         answerable = float(scorer.question.predict(question[None, :])[0])
-        return Judgement(features, probabilities, answerable, needed, scorer, snap.documents_compared(query))
+        compared = snap.documents_compared(query)
+        return Judgement(features, probabilities, answerable, needed, scorer, compared, found.named)
 
     def _answer(self, query: Query, language: str, snap: Snapshot) -> Answer:
         referral = self.referrals.for_language(language)
@@ -187,6 +190,9 @@ class Answerer:
         lead = self.say(language, "lead", source_language=names) if other else ""
         # A resident's own case: what the sources say, then plainly that this is not advice, and where to turn.
         tail = f" {self.say(language, 'personal_note')} {referral}" if query.legal_advice else ""
+        if selection.untold:
+            key = "more_documents" if selection.untold > 1 else "more_document"
+            tail = f" {self.say(language, key, n=selection.untold)}{tail}"
         return Answer(
             question=query.text,
             text=f"{lead} {body}{tail}".strip(),
@@ -252,7 +258,16 @@ class Answerer:
             with_block = self._adding(chosen, features.candidates[best].unit, query, snap) if best is not None else None
             chosen = with_block if with_block is not None else chosen
         scores = {c.unit.passage.id: float(p) for c, p in zip(features.candidates, probabilities, strict=True)}
-        return _Selection(units=chosen, scores=scores)
+        return _Selection(units=chosen, scores=scores, untold=self._untold(chosen, judged, snap))
+
+    def _untold(self, chosen: list[Unit], judged: Judgement, snap: Snapshot) -> int:
+        """How many documents' publication details fit a question about the publication that names no document
+        ("when was this published?") as well as those given, but found no room: told as a count, so that the details
+        of the documents given are not taken for the only ones."""
+        headers = {u.passage.slug for u in chosen if u.passage.n == 0}
+        if len(headers) < self.policy.max_sentences or judged.named is not None or judged.compared:
+            return 0
+        return len(snap.slugs) - len(headers)
 
     def _adding(self, chosen: list[Unit], unit: Unit, query: Query, snap: Snapshot) -> list[Unit] | None:
         """The chosen sentences and this one, each with the sentences it cannot stand without, or None when that
@@ -285,7 +300,8 @@ class Answerer:
             introduced.update(name for name in speakers.surnames if name in sentence)
             if several and unit.passage.slug not in labelled:
                 labelled.add(unit.passage.slug)
-                sentence = f"“{unit.passage.document}”: {sentence}"
+                # The publication details name their document already.
+                sentence = sentence if unit.passage.n == 0 else f"“{unit.passage.document}”: {sentence}"
             sentences.append(_cite(sentence, n))
         by_id = {u.passage.id: u.passage for u in ordered}
         citations = tuple(

@@ -97,6 +97,11 @@ class Snapshot:
         """A stored passage by id."""
         return self.by_id.get(passage_id)
 
+    @property
+    def slugs(self) -> list[str]:
+        """Every document's slug, in corpus order."""
+        return list(self._documents)
+
     def document(self, slug: str) -> list[Passage]:
         """All passages of one document, in order."""
         return self._documents.get(slug, [])

@@ -468,6 +468,29 @@ def test_a_question_that_names_two_documents_is_answered_from_both() -> None:
     assert chosen(frozenset()) == [passages[1].text]
 
 
+def test_publication_details_that_fit_more_documents_than_an_answer_holds_say_how_many_more_there_are() -> None:
+    slugs = ("pool", "parks", "library", "trash")
+    headers = [make_passage(slug, 0, f"City published “{slug.title()} notice” on June 2, 2026.") for slug in slugs]
+    bodies = [make_passage(slug, 1, f"The {slug} office opens on June 14.") for slug in slugs]
+    snap, candidates, answerer = _selecting([*headers, *bodies], AnswerPolicy(max_sentences=3))
+    features = Features(candidates, np.zeros((8, len(SENTENCE_FEATURES))), [0.0] * 8, 0.0)
+    query = snap.analyze("when was this published?")
+
+    def selected(probabilities: list[float], named: frozenset[str] | None = None) -> tuple[list[str], int]:
+        judged = Judgement(features, np.array(probabilities), 1.0, 0.5, Scorer.untrained(), frozenset(), named)
+        selection = answerer._select(judged, query, snap)
+        return [u.passage.slug for u in selection.units], selection.untold
+
+    # Every header fits alike: three fit in the answer, and the fourth document is counted.
+    assert selected([0.9, 0.8, 0.8, 0.8, 0.1, 0.1, 0.1, 0.1]) == (["pool", "parks", "library"], 1)
+    # Headers the scorer tells apart ("who published this news story?") are all there is to say.
+    assert selected([0.9, 0.9, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1]) == (["pool", "parks"], 0)
+    # A question that names its document has only that document's sentences to choose from.
+    assert selected([0.0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.1], frozenset({"trash"})) == (["trash"], 0)
+    # Sentences that answer are not publication details, however many documents there are.
+    assert selected([0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9])[1] == 0
+
+
 def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
     # A procedure anyone follows, asked in the first person, is not a case.
     assert not _tells_own_situation("What should I bring to the help desk?")
