@@ -16,7 +16,7 @@ from bot.embeddings import get_embeddings, get_multilingual_embeddings
 from bot.language import detect_language
 from bot.service import build_answerer, ingest
 from evals.metrics import percentile
-from evals.run import HERE, load_questions
+from evals.scoring import HERE, load_questions
 
 
 def rss_mb() -> float:

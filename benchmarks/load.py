@@ -28,7 +28,7 @@ from bot.config import PROJECT_ROOT
 from evals.metrics import percentile
 from evals.remote import Reply
 from evals.remote import ask as ask_chat
-from evals.run import HERE, load_questions
+from evals.scoring import HERE, load_questions
 
 # The same added document as the re-ingest test's.
 NEW_DOC = PROJECT_ROOT / "tests" / "fixtures" / "zz-council-clinics.md"

@@ -21,7 +21,7 @@ import matplotlib
 from bot.config import PROJECT_ROOT, Settings
 from bot.service import build_answerer, ingest
 from evals.metrics import percentile
-from evals.run import HERE, load_questions
+from evals.scoring import HERE, load_questions
 
 matplotlib.use("Agg")
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,7 @@ from bot.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Feature
 from bot.query import Query
 from bot.records import Passage
 from bot.scorer import BoostedTrees, Ensemble, LinearModel, Scorer, Scorers, Tree
+from evals.scoring import Question, load_questions
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
@@ -40,7 +42,7 @@ class Suite:
 
     name: str
     path: Path
-    questions: list  # list[evals.run.Question]
+    questions: list[Question]
     speakers: list[Speaker] = field(default_factory=list)
 
     @property
@@ -64,8 +66,6 @@ class Suite:
 
 def load_suite(path: Path) -> Suite:
     """Read one suite folder; errors name the file and line."""
-    from evals.run import load_questions
-
     speakers_file = path / "speakers.jsonl"
     speakers = [
         Speaker.model_validate(json.loads(line))
@@ -84,7 +84,7 @@ def find_suites(names: str, root: Path = SUITES) -> list[Suite]:
     return [load_suite(p) for p in wanted]
 
 
-def resolve_gold(question, passages: Sequence[Passage]) -> set[str]:  # type: ignore[no-untyped-def]
+def resolve_gold(question: Question, passages: Sequence[Passage]) -> set[str]:
     """Gold passage ids: those given, and the passages holding each gold quote ("@header:<slug>": its details)."""
     gold = set(question.gold)
     for quote in question.gold_quotes:
@@ -182,7 +182,7 @@ def _boosted(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> BoostedTre
     return exported_trees(model, names)
 
 
-def exported_trees(model, names: tuple[str, ...]) -> BoostedTrees:  # type: ignore[no-untyped-def]
+def exported_trees(model: Any, names: tuple[str, ...]) -> BoostedTrees:
     """A fitted binary HistGradientBoostingClassifier as plain numbers, which need no pickle to load. scikit-learn
     keeps its trees as arrays of nodes, outside its public API: a test checks the copy predicts as the original."""
     trees = []

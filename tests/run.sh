@@ -24,7 +24,7 @@ fi
 step "lint and types"
 .venv/bin/ruff check bot evals tests benchmarks
 .venv/bin/ruff format --check bot evals tests benchmarks
-.venv/bin/mypy bot
+.venv/bin/mypy bot evals
 step "tests"
 .venv/bin/python -m pytest "$@"
 OUT=${EVAL_OUT:-eval-report}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from evals import metrics as m
-from evals.run import HERE, check_gates, load_questions
+from evals.scoring import HERE, check_gates, load_questions
 
 
 def test_retrieval_metrics_match_hand_computed_values() -> None:
