@@ -154,6 +154,33 @@ def load_lexicon(path: Path) -> dict[tuple[str, ...], str]:
     return out
 
 
+def _letters(word: str) -> str:
+    """A word without its hyphens and apostrophes: "e-mail" is "email" spelled another way."""
+    return re.sub(r"\W", "", word)
+
+
+# How much commoner than a word of the language another must be for the word to be taken as a typo of it: the noisy
+# channel of spelling correction, where a real word is far likelier meant as written than mistyped.
+COMMONER = 10
+
+
+@lru_cache(maxsize=4)
+def word_frequencies(language: str) -> dict[str, int]:
+    """How common each folded word of a language is, from pyspellchecker's frequency lists (built from subtitles
+    and Wikipedia); empty for a language they lack."""
+    from spellchecker import SpellChecker
+
+    try:
+        checker = SpellChecker(language=language, distance=1)
+    except ValueError:
+        return {}
+    out: dict[str, int] = {}
+    for word, count in checker.word_frequency.items():
+        folded = fold(word)
+        out[folded] = max(out.get(folded, 0), int(count))
+    return out
+
+
 class QueryAnalyzer:
     """Turns a resident's question into a Query, using the corpus vocabulary for spelling repair."""
 
@@ -228,11 +255,20 @@ class QueryAnalyzer:
         return process.extractOne(word, self._stopwords, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
 
     def _spelling(self, word: str, language: str) -> str | None:
-        """The corpus or lexicon word this one is a typo of, if it is within one or two edits."""
+        """The corpus or lexicon word this one is a typo of, if it is within one or two edits. An English word is a
+        typo only of a far commoner one ("gong" of "going") or of its own other spelling ("e-mail"): "election" is
+        no typo of "eviction". (Spanish is left out: the English stems that match words make a near spelling the
+        only tie between "preguntar" and "pregunta".)"""
         limit = 1 if len(word) < 8 else 2
         pool = self._spell_pools.get(language, self._spell_pools["es"])
-        found = process.extractOne(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
-        return None if found is None else str(found[0])
+        own = word_frequencies("en").get(word, 0) if language == "en" else 0
+        if not own:
+            found = process.extractOne(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
+            return None if found is None else str(found[0])
+        near = process.extract(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None)
+        frequency = word_frequencies("en")
+        meant = (str(w) for w, _, _ in near if frequency.get(str(w), 0) >= COMMONER * own or _letters(str(w)) == word)
+        return next(meant, None)
 
     def _concepts(self, text: str, language: str) -> tuple[Concept, ...]:
         tokens = [

@@ -18,7 +18,7 @@ from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, R
 from bot.scorer import Scorer
 from bot.snapshot import Snapshot
 from bot.structure import parse_blocks
-from bot.text import content_words
+from bot.text import content_words, stem
 from tests.conftest import make_passage
 
 WORDS = AnswerPolicy().max_words  # the answer's length limit, which a list's items must fit
@@ -489,6 +489,22 @@ def test_publication_details_that_fit_more_documents_than_an_answer_holds_say_ho
     assert selected([0.0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.1], frozenset({"trash"})) == (["trash"], 0)
     # Sentences that answer are not publication details, however many documents there are.
     assert selected([0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9])[1] == 0
+
+
+def test_a_misspelled_word_is_repaired_to_a_corpus_word_but_a_real_word_only_to_a_far_commoner_one() -> None:
+    analyzer = QueryAnalyzer(["eviction", "going", "filter", "notice", "cope"])
+
+    def stems(question: str) -> dict[str, frozenset[str]]:
+        return {c.word: c.stems for c in analyzer.analyze(question).concepts}
+
+    # Not words: typos of the corpus's words.
+    assert stem("filter") in stems("wher do i pick up the fiter")["fiter"]
+    assert stem("notice") in stems("i got a notise")["notise"]
+    # Real words, far rarer than the corpus word they are one slip from: typos too.
+    assert stem("going") in stems("when does the bus start gong")["gong"]
+    # Real words as common as the corpus's, or commoner, are meant as written.
+    assert stems("who won the election")["election"] == {stem("election")}
+    assert stems("will the cops help")["cops"] == {stem("cops")}
 
 
 def test_a_resident_tells_their_own_case_only_beside_an_ask_for_advice() -> None:
