@@ -66,7 +66,7 @@ class Judgement:
 class _Selection:
     units: list[Unit] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
-    untold: int = 0  # documents whose publication details a question about every source's did not get room for
+    untold: int = 0  # documents whose publication details fit as well as those given, but found no room
 
 
 def check_question(raw: object, max_chars: int) -> str:
