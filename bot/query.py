@@ -261,12 +261,12 @@ class QueryAnalyzer:
         only tie between "preguntar" and "pregunta".)"""
         limit = 1 if len(word) < 8 else 2
         pool = self._spell_pools.get(language, self._spell_pools["es"])
-        own = word_frequencies("en").get(word, 0) if language == "en" else 0
+        frequency = word_frequencies("en") if language == "en" else {}
+        own = frequency.get(word, 0)
         if not own:
             found = process.extractOne(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
             return None if found is None else str(found[0])
         near = process.extract(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None)
-        frequency = word_frequencies("en")
         meant = (str(w) for w, _, _ in near if frequency.get(str(w), 0) >= COMMONER * own or _letters(str(w)) == word)
         return next(meant, None)
 

@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from bot.attribution import Unit
 from bot.errors import IndexUnavailable
 from bot.index import PassageIndex
-from bot.query import Query
+from bot.query import Query, word_frequencies
 from bot.records import Hit, Passage
 from bot.snapshot import Snapshot
 from bot.text import WORD, fold
@@ -157,6 +157,7 @@ class HybridRetriever:
             if self.multilingual is not None:
                 self.multilingual.embeddings.embed_query("calentar")
             self.current().analyze("warm up")  # loads the language detector's models
+            word_frequencies("en")  # the word list that spelling repair reads
             self.current().bridge.prepare()
 
     def _load(self, versions: tuple[str | None, ...]) -> None:
