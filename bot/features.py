@@ -4,7 +4,7 @@ either is about, so a model fitted on some corpora can score another."""
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ QUESTION_FEATURES = (
     "best_english_z",
     "top_z",
     "best_coverage",
+    "best_asked_coverage",
+    "story",
     "best_dense_gap_same",
     "kind_asked",
     "best_kind_match",
@@ -78,6 +80,7 @@ MONOTONE = {
     "best_english_z": 1,
     "top_z": 1,
     "best_coverage": 1,
+    "best_asked_coverage": 1,
     "best_kind_match": 1,
     "top_kind_missing": -1,
     "unknown": -1,
@@ -92,6 +95,8 @@ class Features:
     rows: np.ndarray
     coverage: list[float]
     unknown: float
+    asked_coverage: list[float] = field(default_factory=list)
+    story: float = 0.0  # the share of the question's weight in the case it tells rather than in what it asks
 
 
 def _coverage(stems: frozenset[str], query: Query, weights: Sequence[float], total: float) -> float:
@@ -120,12 +125,20 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
         if foreign
         else sum(w for c, w in zip(concepts, weights, strict=False) if not any(snap.known(s) for s in c.stems))
     )
+    # A resident's own case told before the question ("I'm 68 and live in Zone B. Do I have to pay?") holds words
+    # no sentence need cover; what is asked must be covered all the same.
+    asked_weights = [
+        w if query.asked is None or c.word in query.asked else 0.0 for c, w in zip(concepts, weights, strict=False)
+    ]
+    asked_total = sum(asked_weights) or 1.0
     covers = []
+    asked_covers = []
     rows = []
     for cand in candidates:
         unit = cand.unit
         stems = unit.stems()
         covers.append(_coverage(stems, query, weights, total))
+        asked_covers.append(_coverage(stems, query, asked_weights, asked_total))
     best_cover = max(covers, default=0.0)
     for cand, cover in zip(candidates, covers, strict=True):
         unit = cand.unit
@@ -171,7 +184,14 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
             ]
         )
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
-    return Features(candidates=list(candidates), rows=matrix, coverage=covers, unknown=unknown / total)
+    return Features(
+        candidates=list(candidates),
+        rows=matrix,
+        coverage=covers,
+        unknown=unknown / total,
+        asked_coverage=asked_covers,
+        story=1.0 - sum(asked_weights) / total if any(asked_weights) else 0.0,
+    )
 
 
 def question_features(query: Query, features: Features, probabilities: np.ndarray) -> np.ndarray:
@@ -200,6 +220,8 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             max(english_z, default=0.0),
             z[order[0]] if len(order) else 0.0,
             max(features.coverage, default=0.0),
+            max(features.asked_coverage, default=0.0),
+            features.story,
             min(same) if same else 5.0,
             float(query.asks is not None),
             float(any(rows[i, col["kind_match"]] for i in top)),

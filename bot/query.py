@@ -125,6 +125,7 @@ class Query:
     asks: str | None = None
     language: str = "en"
     about_source: bool = False  # asks who published the document, when, or where
+    asked: frozenset[str] | None = None  # the words of the sentence that asks, where others tell a case; else None
 
     def answered_by(self, sentence: str) -> bool:
         """Whether a sentence holds the kind of fact the question asks for (any sentence, for an open question)."""
@@ -230,6 +231,8 @@ class QueryAnalyzer:
             search_text = f"{search_text} ({', '.join(expansions)})"
         legal = _tells_own_situation(core)
         decision = _asks_a_decision(core)
+        asking = _asking_part(core)
+        asked = frozenset(content_words(asking)) if asking != core else None
         return Query(
             text=text,
             search_text=search_text,
@@ -242,6 +245,7 @@ class QueryAnalyzer:
             asks=question_kind(core),
             language=language,
             about_source=bool(ABOUT_SOURCE.search(fold(core))),
+            asked=asked,
         )
 
     def _is_follow_up(self, text: str, concepts: tuple[Concept, ...]) -> bool:
@@ -307,6 +311,17 @@ class QueryAnalyzer:
 def idf(df: int, n_docs: int) -> float:
     """BM25's smoothed inverse document frequency; df=0 (a word the sources never use) weighs most."""
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def _asking_part(question: str) -> str:
+    """The sentences of a question that ask ("I'm 68 and live here. How much is the card?" → the second), the
+    whole question where none ends in "?" or all do. A Spanish ask starts at "¿", after any case told before it."""
+    question = question.strip()
+    if "¿" in question[1:]:
+        return question[question.index("¿", 1) :]
+    sentences = SENTENCE_END.split(question)
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else question
 
 
 def _asks_a_decision(question: str) -> bool:

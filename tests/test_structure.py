@@ -383,6 +383,25 @@ def test_a_likeliest_sentence_without_the_kind_of_fact_asked_for_is_a_signal() -
     assert kind_missing("tell me about the training class", [0.3, 0.9]) == 0.0
 
 
+def test_a_case_told_before_the_question_is_weighed_apart_from_what_is_asked() -> None:
+    passages = [make_passage("guide", 1, "Residents aged 65 or older pay a reduced permit fee of $15.")]
+    snap = Snapshot(passages, versions=(None, None, None, None))
+    candidates = [Candidate(snap.units(passages[0])[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY)]
+
+    def signal(question: str, name: str) -> float:
+        return _question_signal(snap, candidates, question, [0.9], name)
+
+    told = "I'm 68 and my landlord rents me a garage in Zone B. How much is the permit fee?"
+    # The garage, the landlord and the zone are the resident's case: they lower the whole question's coverage only.
+    assert signal(told, "best_coverage") < 0.6
+    assert signal(told, "best_asked_coverage") == 1.0
+    assert 0.4 < signal(told, "story") < 1.0
+    # A question that tells no case is all ask; in Spanish the ask starts at "¿".
+    assert signal("How much is the permit fee?", "story") == 0.0
+    assert signal("How much is the permit fee?", "best_asked_coverage") == 1.0
+    assert signal("Tengo un garaje en la Zona B, ¿cuánto cuesta el permiso?", "story") > 0.0
+
+
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
     rng = np.random.default_rng(0)
     near = rng.uniform(0.4, 0.8, size=NEIGHBOURHOOD + 8)
