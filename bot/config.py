@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection: str = "passages"
     multilingual: bool = Field(default=True, description="embed Spanish questions with multilingual-e5-small")
-    multilingual_collection: str = "passages_multilingual"
     sentence_collection: str = "sentences"
     sentence_multilingual_collection: str = "sentences_multilingual"
     hints: bool = Field(default=True, description="use the corpus's optional word hints (corpus/hints.yaml)")

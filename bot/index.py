@@ -1,6 +1,6 @@
 """The only module that touches chromadb: open the store, build passage collections, switch them live, read them.
 
-Each logical index ("passages", "passages_multilingual") is served from one physical collection at a time. An
+Each logical index ("passages", "sentences_multilingual") is served from one physical collection at a time. An
 ingest that changes anything builds a new version beside the live one (copying the vectors of unchanged passages,
 embedding the rest), then switches every index to its new version in one metadata write. A server keeps answering
 from the version it loaded until it notices the switch, so a reader never sees a half-built index, and a crash

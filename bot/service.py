@@ -28,11 +28,10 @@ Notify = Callable[[str], None]
 
 
 class Indexes(NamedTuple):
-    """Every index of one store: passages and their sentences, each by the English model and (where it runs) the
-    multilingual one."""
+    """Every index of one store: passages and their sentences by the English model, and (where it runs) the
+    sentences by the multilingual one, which ranks passages by their nearest sentence and needs no passage index."""
 
     passages: PassageIndex
-    multilingual: PassageIndex | None
     sentences: PassageIndex
     sentences_multilingual: PassageIndex | None
 
@@ -56,9 +55,6 @@ def open_indexes(settings: Settings, client: object | None = None) -> Indexes:
 
     return Indexes(
         passages=index(english, model_id(), settings.collection),
-        multilingual=index(multilingual, multilingual_model_id(), settings.multilingual_collection)
-        if multilingual is not None
-        else None,
         sentences=index(english, model_id(), settings.sentence_collection),
         sentences_multilingual=index(multilingual, multilingual_model_id(), settings.sentence_multilingual_collection)
         if multilingual is not None
@@ -72,8 +68,8 @@ def open_index(settings: Settings) -> PassageIndex:
 
 
 def open_multilingual_index(settings: Settings) -> PassageIndex | None:
-    """The multilingual passage index; None where the model cannot run or it is turned off."""
-    return open_indexes(settings).multilingual
+    """The multilingual (sentence) index; None where the model cannot run or it is turned off."""
+    return open_indexes(settings).sentences_multilingual
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> SyncReport:
@@ -155,10 +151,9 @@ def build_answerer(
             indexes.passages,
             get_embeddings(),
             k=settings.top_k,
-            multilingual=indexes.multilingual,
+            multilingual=indexes.sentences_multilingual,
             reload_after_s=settings.reload_s,
             sentences=indexes.sentences,
-            sentences_multilingual=indexes.sentences_multilingual,
             lexicon=lexicon,
         ),
         referrals,

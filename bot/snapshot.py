@@ -57,6 +57,7 @@ class Snapshot:
         self.row = {u.key: i for i, u in enumerate(self.sentences)}
         self.row_slugs = np.array([u.passage.slug for u in self.sentences], dtype=object)
         self.row_english = np.array([u.passage.language == "en" for u in self.sentences], dtype=bool)
+        self.row_passage = np.array([self.position[u.passage.id] for u in self.sentences], dtype=np.int64)
         self.matrix = _matrix(self.sentences, vectors[0], embed[0])
         self.matrix_multilingual = (
             _matrix(self.sentences, vectors[1] or {}, embed[1]) if vectors[1] is not None or embed[1] else None

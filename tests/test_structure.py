@@ -14,7 +14,7 @@ from bot.features import QUESTION_FEATURES, SENTENCE_FEATURES, Features, questio
 from bot.passages import split_document
 from bot.query import INJECTION, QueryAnalyzer, _asks_a_decision, _tells_own_situation
 from bot.records import Passage
-from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, Retrieval
+from bot.retrieve import NEIGHBOURHOOD, NO_SIMILARITY, Candidate, ModelScores, Retrieval, _by_nearest_sentence
 from bot.scorer import Scorer
 from bot.snapshot import Snapshot
 from bot.structure import parse_blocks
@@ -400,6 +400,22 @@ def test_a_case_told_before_the_question_is_weighed_apart_from_what_is_asked() -
     assert signal("How much is the permit fee?", "story") == 0.0
     assert signal("How much is the permit fee?", "best_asked_coverage") == 1.0
     assert signal("Tengo un garaje en la Zona B, ¿cuánto cuesta el permiso?", "story") > 0.0
+
+
+def test_the_multilingual_view_ranks_passages_by_their_nearest_sentence() -> None:
+    passages = [
+        make_passage("notice", 1, "The pool opens in June. Lifeguards are on duty until 8 p.m."),
+        make_passage("notice", 2, "Swim lessons cost $40."),
+        make_passage("notice", 3, "The library is closed on Mondays."),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None))
+    assert len(snap.sentences) == 4
+    # The second paragraph's one sentence is nearer than either of the first's; the third's is not scored at all.
+    scores = ModelScores.of(np.array([0.2, 0.7, 0.8, 0.9]), np.arange(3))
+    ranked = _by_nearest_sentence(scores, snap, depth=5)
+    assert [pid for pid, _ in ranked] == [passages[1].id, passages[0].id]
+    assert [round(sim, 2) for _, sim in ranked] == [0.8, 0.7]
+    assert _by_nearest_sentence(scores, snap, depth=1) == ranked[:1]
 
 
 def test_similarities_are_measured_against_the_questions_neighbourhood_not_the_whole_corpus() -> None:
