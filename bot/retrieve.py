@@ -300,7 +300,7 @@ class HybridRetriever:
         return out
 
     def _dense(
-        self, vectors: dict[str, np.ndarray], scored: dict[str, "ModelScores"], depth: int, snap: Snapshot
+        self, vectors: dict[str, np.ndarray], scored: dict[str, ModelScores], depth: int, snap: Snapshot
     ) -> list[tuple[str, float]]:
         """The dense passage ranking: by the multilingual model's nearest sentence of each passage where the question
         has its vector, else by the English passage vectors. multilingual-e5 matches a question with the one sentence
@@ -362,7 +362,7 @@ def _without_names(query: Query, snap: Snapshot, named: frozenset[str] | None) -
     return replace(query, search_text=" ".join(kept)) if kept else query
 
 
-def _by_nearest_sentence(scores: "ModelScores", snap: Snapshot, depth: int) -> list[tuple[str, float]]:
+def _by_nearest_sentence(scores: ModelScores, snap: Snapshot, depth: int) -> list[tuple[str, float]]:
     """The `depth` passages whose nearest sentence is nearest the question, with that similarity."""
     best = np.full(len(snap.passages), -np.inf)
     np.maximum.at(best, snap.row_passage[scores.order], scores.sims[scores.order])
@@ -371,8 +371,8 @@ def _by_nearest_sentence(scores: "ModelScores", snap: Snapshot, depth: int) -> l
 
 
 def _spread(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """multilingual-e5 puts every passage between about 0.78 and 0.88 cosine, so its raw similarity barely moves
-    the reranker: spread it over [0, best], keeping the order and the relative margins."""
+    """multilingual-e5 puts every passage's nearest sentence between about 0.78 and 0.88 cosine, so its raw
+    similarity barely moves the reranker: spread it over [0, best], keeping the order and the relative margins."""
     if len(found) < 2:
         return found
     best, worst = found[0][1], found[-1][1]
