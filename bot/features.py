@@ -43,6 +43,7 @@ SENTENCE_FEATURES = (
     "cross_language",
     "z_times_coverage",
     "english_z_times_coverage",
+    "kind_times_coverage",
 )
 QUESTION_FEATURES = (
     "best",
@@ -60,6 +61,7 @@ QUESTION_FEATURES = (
     "kind_asked",
     "best_kind_match",
     "top_kind_missing",
+    "best_kind_coverage",
     "unknown",
     "cross_language",
     "concepts_log",
@@ -83,6 +85,7 @@ MONOTONE = {
     "best_asked_coverage": 1,
     "best_kind_match": 1,
     "top_kind_missing": -1,
+    "best_kind_coverage": 1,
     "unknown": -1,
 }
 
@@ -181,6 +184,7 @@ def sentence_features(query: Query, found: Retrieval, snap: Snapshot) -> Feature
                 cross,
                 main.z * cover,
                 english.z * cover,
+                float(match) * cover,
             ]
         )
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
@@ -226,6 +230,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             float(query.asks is not None),
             float(any(rows[i, col["kind_match"]] for i in top)),
             float(query.asks is not None and bool(len(order)) and rows[order[0], col["kind_match"]] == 0),
+            _kind_coverage(query, features, column("kind_match")),
             features.unknown,
             float(cross),
             math.log1p(len(query.concepts or query.context)),
@@ -236,3 +241,12 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
         ],
         dtype=np.float64,
     )
+
+
+def _kind_coverage(query: Query, features: Features, kind_match: list[float]) -> float:
+    """How much of what is asked the best sentence holding the kind of fact asked for covers: for "how much is a
+    kennel permit?", a sentence that gives a fee and one that names the permit do not add up to an answer."""
+    covers = features.asked_coverage or features.coverage
+    if query.asks is None:
+        return max(covers, default=0.0)
+    return max((c for c, m in zip(covers, kind_match, strict=True) if m), default=0.0)

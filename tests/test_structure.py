@@ -383,6 +383,24 @@ def test_a_likeliest_sentence_without_the_kind_of_fact_asked_for_is_a_signal() -
     assert kind_missing("tell me about the training class", [0.3, 0.9]) == 0.0
 
 
+def test_the_kind_of_fact_asked_for_must_be_in_a_sentence_that_covers_the_question() -> None:
+    passages = [
+        make_passage("faq", 1, "Owners who keep more than four dogs need a kennel permit."),
+        make_passage("faq", 2, "A dog license costs $15 per year."),
+    ]
+    snap = Snapshot(passages, versions=(None, None, None))
+    candidates = [Candidate(snap.units(p)[0], 1, 1.0, 1.0, NO_SIMILARITY, NO_SIMILARITY) for p in passages]
+
+    def kind_coverage(question: str) -> float:
+        return _question_signal(snap, candidates, question, [0.9, 0.6], "best_kind_coverage")
+
+    # One sentence names the permit, the other gives an amount: neither says what the permit costs.
+    assert kind_coverage("How much does a kennel permit cost?") < 0.6
+    assert kind_coverage("How much does a dog license cost?") > 0.8
+    # An open question asks for no kind: the best coverage stands.
+    assert kind_coverage("tell me about kennel permits") > 0.8
+
+
 def test_a_case_told_before_the_question_is_weighed_apart_from_what_is_asked() -> None:
     passages = [make_passage("guide", 1, "Residents aged 65 or older pay a reduced permit fee of $15.")]
     snap = Snapshot(passages, versions=(None, None, None, None))
