@@ -244,8 +244,8 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
 
 
 def _kind_coverage(query: Query, features: Features, kind_match: list[float]) -> float:
-    """How much of what is asked the best sentence holding the kind of fact asked for covers: for "how much is a
-    kennel permit?", a sentence that gives a fee and one that names the permit do not add up to an answer."""
+    """How much of what is asked the best sentence holding the kind of fact asked for covers (any sentence, for an
+    open question): for "how much is a kennel permit?", a fee and a sentence naming the permit are no answer."""
     covers = features.asked_coverage or features.coverage
     if query.asks is None:
         return max(covers, default=0.0)
