@@ -101,6 +101,11 @@ class Features:
     asked_coverage: list[float] = field(default_factory=list)
     story: float = 0.0  # the share of the question's weight in the case it tells rather than in what it asks
 
+    @property
+    def asked(self) -> list[float]:
+        """Each candidate's coverage of what is asked; the whole question's where no asking part was measured."""
+        return self.asked_coverage or self.coverage
+
 
 def _coverage(stems: frozenset[str], query: Query, weights: Sequence[float], total: float) -> float:
     concepts = query.concepts or query.context
@@ -224,7 +229,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
             max(english_z, default=0.0),
             z[order[0]] if len(order) else 0.0,
             max(features.coverage, default=0.0),
-            max(features.asked_coverage, default=0.0),
+            max(features.asked, default=0.0),
             features.story,
             min(same) if same else 5.0,
             float(query.asks is not None),
@@ -246,7 +251,7 @@ def question_features(query: Query, features: Features, probabilities: np.ndarra
 def _kind_coverage(query: Query, features: Features, kind_match: list[float]) -> float:
     """How much of what is asked the best sentence holding the kind of fact asked for covers (any sentence, for an
     open question): for "how much is a kennel permit?", a fee and a sentence naming the permit are no answer."""
-    covers = features.asked_coverage or features.coverage
+    covers = features.asked
     if query.asks is None:
         return max(covers, default=0.0)
     return max((c for c, m in zip(covers, kind_match, strict=True) if m), default=0.0)
