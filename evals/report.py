@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def failures(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
     """Questions that failed any per-question check, with what failed."""
@@ -43,6 +45,93 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     worse = sorted(set(new_fail) - set(old_fail))
     lines += ["", f"**Better ({len(better)}):** " + (", ".join(better) or "none")]
     lines += [f"**Worse ({len(worse)}):** " + (", ".join(f"{i} ({'; '.join(new_fail[i])})" for i in worse) or "none")]
+    return "\n".join(lines)
+
+
+# Held-out suite metrics a change is judged on: (the check averaged, which questions it is averaged over).
+DELTA_METRICS: dict[str, tuple[str, str]] = {
+    "gold_cited": ("gold_cited", "scored"),
+    "facts": ("facts", "scored"),
+    "false_abstention": ("abstained", "answerable"),
+    "abstention_recall": ("abstained", "unanswerable"),
+    "wrong_document": ("wrong_document", "scored"),
+}
+
+
+def suite_miss(checks: dict[str, Any]) -> bool:
+    """Whether a suite question went wrong: refused or answered against its label, a required fact missing, a
+    citation from another document, a forbidden claim or a quote given to the wrong speaker."""
+    return bool(
+        checks["abstained"] != checks["should_abstain"]
+        or checks.get("facts", 1.0) < 1.0
+        or checks.get("wrong_document")
+        or checks["forbidden"]
+        or checks.get("wrong_speakers")
+    )
+
+
+def _columns(rows: list[dict[str, Any]], check: str, over: str) -> tuple[np.ndarray, np.ndarray]:
+    """A check's value per question, and whether the metric averages over that question."""
+    values, counted = [], []
+    for r in rows:
+        c = r["checks"]
+        if over == "scored":
+            counted.append(check in c)
+        else:
+            counted.append(c["should_abstain"] == (over == "unanswerable"))
+        values.append(float(c.get(check, 0.0)))
+    return np.array(values), np.array(counted, dtype=float)
+
+
+def paired_deltas(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], draws: int = 2000, seed: int = 0
+) -> dict[str, dict[str, float]]:
+    """Each metric before and after a change on the same questions (rows in the same order), and a 95% interval of
+    the difference from a paired bootstrap over questions: one resample scores both runs, so what the two runs
+    share cancels, and what is left says whether the change is more than which questions happen to be asked."""
+    counts = np.random.default_rng(seed).multinomial(len(old), np.full(len(old), 1.0 / len(old)), size=draws)
+    out = {}
+    for name, (check, over) in DELTA_METRICS.items():
+        (a, a_in), (b, b_in) = _columns(old, check, over), _columns(new, check, over)
+        if not a_in.any() or not b_in.any():
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = counts @ (b * b_in) / (counts @ b_in) - counts @ (a * a_in) / (counts @ a_in)
+        low, high = np.nanpercentile(spread, [2.5, 97.5])
+        before, after = float(a @ a_in / a_in.sum()), float(b @ b_in / b_in.sum())
+        out[name] = {"old": before, "new": after, "delta": after - before, "low": float(low), "high": float(high)}
+    return out
+
+
+def compare_suites(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Markdown: held-out suite metrics before and after a change, with how far each could move by chance, then the
+    questions that went right or wrong."""
+    old_rows = {(suite, r["id"]): r for suite, rows in old["rows"].items() for r in rows}
+    pairs = [
+        (f"{suite}/{r['id']}", old_rows[(suite, r["id"])], r)
+        for suite, rows in new["rows"].items()
+        for r in rows
+        if (suite, r["id"]) in old_rows
+    ]
+    if not pairs:
+        return "No question is in both runs: nothing to compare."
+    lines = [
+        f"Held out, on the {len(pairs)} questions in both runs"
+        + ("" if old.get("hints") == new.get("hints") else " (one run with corpus word hints, one without)")
+        + ". The interval is where 95% of the difference falls when the questions are drawn again (paired "
+        "bootstrap); a change whose interval holds 0 is not told apart from chance.",
+        "",
+        "| metric | old | new | Δ | 95% interval |",
+        "|---|---|---|---|---|",
+    ]
+    for name, d in paired_deltas([a for _, a, _ in pairs], [b for _, _, b in pairs]).items():
+        lines.append(
+            f"| {name} | {d['old']:.4f} | {d['new']:.4f} | {d['delta']:+.4f} | {d['low']:+.4f} … {d['high']:+.4f} |"
+        )
+    better = [key for key, a, b in pairs if suite_miss(a["checks"]) and not suite_miss(b["checks"])]
+    worse = [key for key, a, b in pairs if not suite_miss(a["checks"]) and suite_miss(b["checks"])]
+    lines += ["", f"**Better ({len(better)}):** " + (", ".join(better) or "none")]
+    lines += [f"**Worse ({len(worse)}):** " + (", ".join(worse) or "none")]
     return "\n".join(lines)
 
 

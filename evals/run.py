@@ -12,7 +12,7 @@ from rich.progress import track
 
 from bot.config import Settings
 from evals.calibration import calibrate
-from evals.report import compare, markdown_report, write_reports
+from evals.report import compare, compare_suites, markdown_report, suite_miss, write_reports
 from evals.scoring import HERE, K, check_gates, load_questions, score, summarize
 from evals.suites import examples, find_suites, fit_scorers, resolve_gold, suite_settings
 
@@ -145,17 +145,20 @@ def suites_markdown(report: dict[str, Any]) -> str:
     misses = []
     for name, rows in report["rows"].items():
         for r in rows:
-            c = r["checks"]
-            bad = (
-                c["abstained"] != c["should_abstain"]
-                or c.get("facts", 1.0) < 1.0
-                or c.get("wrong_document")
-                or c["forbidden"]
-                or c.get("wrong_speakers")
-            )
-            if bad:
+            if suite_miss(r["checks"]):
                 misses.append(f"- {name}/{r['id']} {r['question']!r}: {r['result']['answer'][:240]!r}")
     return "\n".join([*lines, "", "## Held-out misses", *misses]) + "\n"
+
+
+def _earlier_suites(path: Path) -> dict[str, Any]:
+    """An earlier run's suites.json; a ValueError says what is wrong with another file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} cannot be read ({exc.__class__.__name__})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), dict):
+        raise ValueError(f"{path} is not the suites.json of an earlier `civicbot eval --suite` run")
+    return data
 
 
 def command(
@@ -166,7 +169,8 @@ def command(
     out: Annotated[Path, typer.Option(help="folder for results.json, report.md and report.html")] = Path("eval-report"),
     thresholds: Annotated[Path, typer.Option(help="gated metrics and their thresholds")] = HERE / "thresholds.toml",
     compare_to: Annotated[
-        Path | None, typer.Option("--compare", help="an earlier results.json to diff against")
+        Path | None,
+        typer.Option("--compare", help="an earlier results.json (with --suite: suites.json) to diff against"),
     ] = None,
     suite: Annotated[
         str | None, typer.Option(help="eval suites under evals/suites/ to run, leave-one-suite-out: NAME[,NAME] or all")
@@ -179,11 +183,17 @@ def command(
 
     if suite is not None:
         try:
+            # Read before the run, which takes minutes: a wrong file should fail at once.
+            earlier = _earlier_suites(compare_to) if compare_to is not None else None
             report = run_suites(suite, out, hints, fit, tomllib.loads(thresholds.read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             typer.echo(f"civicbot: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(suites_markdown(report).split("## Held-out misses")[0])
+        if earlier is not None:
+            diff = compare_suites(earlier, report)
+            (out / "compare.md").write_text(diff + "\n", encoding="utf-8")
+            typer.echo(diff)
         if report["gate_failures"]:
             typer.echo("civicbot: held-out gate failed: " + "; ".join(report["gate_failures"]), err=True)
             raise typer.Exit(1)

@@ -96,3 +96,63 @@ def test_a_suite_marked_unseen_is_scored_but_never_fitted_on(tmp_path: Path) -> 
     assert not suites["seen"].unseen and suites["unseen"].unseen
     shipped = find_suites("all")
     assert [s.name for s in shipped if s.unseen] == ["energia", "pools", "rezoning", "vending"]
+
+
+def _row(qid: str, answerable: bool, right: bool) -> dict[str, object]:
+    """One suite question's checks: answered with the gold passage and its facts, or refused, as right says."""
+    abstained = (not answerable) == right
+    checks: dict[str, object] = {"abstained": abstained, "should_abstain": not answerable, "forbidden": []}
+    if answerable:
+        checks.update(gold_cited=float(not abstained), facts=float(not abstained))
+    return {"id": qid, "question": qid, "checks": checks}
+
+
+def test_a_change_is_told_apart_from_chance_by_a_paired_bootstrap() -> None:
+    from evals.report import paired_deltas
+
+    old = [_row(f"q{i}", answerable=i % 4 != 0, right=i % 2 == 0) for i in range(400)]
+    same = paired_deltas(old, old)
+    assert all(d["delta"] == d["low"] == d["high"] == 0.0 for d in same.values())
+    # One answerable question of 300 now answered: a real change, but no sample of questions could tell it from chance.
+    one = [_row(r["id"], True, True) if r["id"] == "q1" else r for r in old]  # type: ignore[arg-type]
+    d = paired_deltas(old, one)["gold_cited"]
+    assert d["delta"] > 0 and d["low"] <= 0.0 <= d["high"]
+    # Sixty answered: the interval leaves 0 out, and the refusals of answerable questions fall by as much.
+    many = [_row(r["id"], True, True) if i % 4 and i < 160 else r for i, r in enumerate(old)]  # type: ignore[arg-type]
+    moved = paired_deltas(old, many)
+    assert moved["gold_cited"]["low"] > 0 and moved["false_abstention"]["high"] < 0
+    assert moved["abstention_recall"]["delta"] == 0.0
+
+
+def test_suite_runs_are_compared_question_by_question() -> None:
+    from evals.report import compare_suites
+
+    old = {"hints": True, "rows": {"pools": [_row("p1", True, False), _row("p2", False, True)]}}
+    new = {
+        "hints": False,
+        "rows": {"pools": [_row("p1", True, True), _row("p2", False, False)], "other": [_row("p1", True, True)]},
+    }
+    text = compare_suites(old, new)
+    # Questions are matched by suite and id: "other/p1" was not in the earlier run.
+    assert "the 2 questions in both runs" in text and "one without" in text
+    assert "**Better (1):** pools/p1" in text and "**Worse (1):** pools/p2" in text
+    assert compare_suites(old, {"rows": {"other": [_row("p1", True, True)]}}).startswith("No question")
+
+
+def test_eval_refuses_a_comparison_file_that_is_not_an_earlier_suite_run(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from evals.run import command
+
+    app = typer.Typer()
+    app.command()(command)
+
+    staff = tmp_path / "results.json"
+    staff.write_text('{"summary": {}, "questions": []}', encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b"\xff{not json")
+    for path in (staff, broken, tmp_path / "missing.json"):
+        done = CliRunner().invoke(app, ["--suite", "pools", "--compare", str(path), "--out", str(tmp_path / "out")])
+        assert done.exit_code == 2 and path.name in done.output
+        assert not (tmp_path / "out").exists()  # it failed before running anything
