@@ -102,9 +102,10 @@ def _row(qid: str, answerable: bool, right: bool) -> dict[str, object]:
     """One suite question's checks: answered with the gold passage and its facts, or refused, as right says."""
     abstained = (not answerable) == right
     checks: dict[str, object] = {"abstained": abstained, "should_abstain": not answerable, "forbidden": []}
+    checks.update(markers_match=True, words=20, latency_ms=10.0)
     if answerable:
         checks.update(gold_cited=float(not abstained), facts=float(not abstained))
-    return {"id": qid, "question": qid, "checks": checks}
+    return {"id": qid, "question": qid, "category": "direct", "checks": checks}
 
 
 def test_a_change_is_told_apart_from_chance_by_a_paired_bootstrap() -> None:
@@ -122,6 +123,11 @@ def test_a_change_is_told_apart_from_chance_by_a_paired_bootstrap() -> None:
     moved = paired_deltas(old, many)
     assert moved["gold_cited"]["low"] > 0 and moved["false_abstention"]["high"] < 0
     assert moved["abstention_recall"]["delta"] == 0.0
+    # The figures compared are the report's own.
+    from evals.scoring import summarize
+
+    report = summarize(many, set())["all"]  # type: ignore[arg-type]
+    assert all(round(d["new"], 4) == report[name] for name, d in moved.items())
 
 
 def test_suite_runs_are_compared_question_by_question() -> None:
