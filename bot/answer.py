@@ -173,6 +173,7 @@ class Answerer:
         probabilities = judged.probabilities
         signals = {
             "answerable": round(judged.answerable, 4),
+            "needed": round(judged.needed, 4),
             "best": round(float(probabilities.max()), 4) if len(probabilities) else 0.0,
             "coverage": round(max(judged.features.coverage, default=0.0), 4),
         }

@@ -230,7 +230,7 @@ class HybridRetriever:
         depth = min(len(snap.passages), max(20, 4 * k))
         named = snap.named_documents(query)
         if multilingual is None:
-            multilingual = query.language != "en" or snap.languages != {"en"}
+            multilingual = _across_languages(query, snap)
         vectors = self._query_vectors(_without_names(query, snap, named), snap, multilingual)
         scored = self._sentence_scores(query, vectors, snap, named)
         dense = self._dense(vectors, scored, depth, snap) if query.search_text else []
@@ -286,6 +286,13 @@ class HybridRetriever:
                 )
             )
         return Retrieval(hits=hits, candidates=candidates, named=named, multilingual="ml" in vectors)
+
+    def reads_multilingual(self, query: Query, snapshot: Snapshot | None = None) -> bool:
+        """Whether the multilingual model reads this question: where question and documents are not all English
+        and its index is there."""
+        snap = snapshot or self.current()
+        present = self.multilingual is not None and snap.matrix_multilingual is not None
+        return present and bool(query.search_text) and _across_languages(query, snap)
 
     def _query_vectors(self, query: Query, snap: Snapshot, multilingual: bool) -> dict[str, np.ndarray]:
         """The question embedded by each model asked for: the multilingual one (where it runs) matches every
@@ -346,6 +353,10 @@ class HybridRetriever:
             scored.append((coverage + 0.5 * fused_score / top + 0.3 * dense_sim.get(pid, 0.0), pid, fused_score))
         scored.sort(key=lambda t: -t[0])
         return [(pid, fused_score) for _, pid, fused_score in scored]
+
+
+def _across_languages(query: Query, snap: Snapshot) -> bool:
+    return query.language != "en" or snap.languages != {"en"}
 
 
 def _without_names(query: Query, snap: Snapshot, named: frozenset[str] | None) -> Query:

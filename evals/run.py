@@ -11,10 +11,12 @@ import typer
 from rich.progress import track
 
 from bot.config import Settings
+from bot.scorer import Scorers
 from evals.calibration import calibrate
+from evals.losses import candidate_checks, losses, losses_markdown
 from evals.report import compare, compare_suites, markdown_report, suite_miss, write_reports
 from evals.scoring import HERE, K, check_gates, load_questions, score, summarize
-from evals.suites import examples, find_suites, fit_scorers, resolve_gold, suite_settings
+from evals.suites import Example, examples, find_suites, fit_scorers, resolve_gold, suite_settings
 
 
 def environment(settings: Settings) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, 
 
 
 def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str, Any], root: Path) -> dict[str, Any]:
-    from bot.scorer import SCORER_PATH, Scorers
+    from bot.scorer import SCORER_PATH
     from bot.service import build_answerer, ingest
 
     suites = find_suites(names)
@@ -102,17 +104,25 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
             rows = [score(q, answerer, golds[suite.name][q.id], suite.speakers) for q in suite.questions]
             figures[mode] = {k: summarize(rows, set())["all"].get(k) for k in SUITE_METRICS}
             if mode == "held_out":
+                views = zip(data[suite.name][False], data[suite.name][True], strict=True)
+                for row, (english, multilingual) in zip(rows, views, strict=True):
+                    if not row["checks"]["should_abstain"]:
+                        row["checks"].update(_candidate_checks(english, multilingual, scorers))
                 held_rows += [{**r, "suite": suite.name} for r in rows]
                 report["rows"][suite.name] = rows
         report["suites"][suite.name] = figures
     overall = summarize(held_rows, set())["all"]
     report["held_out"] = {k: overall.get(k) for k in SUITE_METRICS}
+    targets = limits.get("targets", {})
+    at = (targets.get("abstention_recall", 0.95), targets.get("max_false_abstention", 0.05))
+    report["losses"] = losses(held_rows, *at)
     unseen = {s.name for s in everything if s.unseen}
     report["unseen"] = sorted(unseen)
     unseen_rows = [r for r in held_rows if r["suite"] in unseen]
     if unseen_rows:
         unseen_overall = summarize(unseen_rows, set())["all"]
         report["unseen_held_out"] = {k: unseen_overall.get(k) for k in SUITE_METRICS}
+        report["unseen_losses"] = losses(unseen_rows, *at)
     report["limits"] = {"targets": limits.get("targets", {}), "held_out": limits.get("held_out", {})}
     report["targets_missed"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("targets", {})})
     report["gate_failures"] = check_gates({"gated": overall, "categories": {}}, {"gated": limits.get("held_out", {})})
@@ -120,6 +130,15 @@ def _run_suites(names: str, out: Path, hints: bool, fit: bool, limits: dict[str,
     (out / "suites.json").write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     (out / "suites.md").write_text(suites_markdown(report), encoding="utf-8")
     return report
+
+
+def _candidate_checks(english: Example, multilingual: Example, scorers: Scorers) -> dict[str, float]:
+    """Where the answering sentences stood among a question's candidates, in the view the answer path read it
+    with, by the sentence model of the scorers that answered it."""
+    view = multilingual.as_asked and not english.as_asked
+    example = multilingual if view else english
+    probabilities = scorers.for_view(view).sentence.predict(example.features.rows)
+    return candidate_checks(example.labels, probabilities)
 
 
 def suites_markdown(report: dict[str, Any]) -> str:
@@ -142,6 +161,9 @@ def suites_markdown(report: dict[str, Any]) -> str:
     lines += ["", "Targets: " + ("all met" if not missed else "not met: " + "; ".join(missed))]
     failures = report["gate_failures"]
     lines.append("CI floor: " + ("held" if not failures else "FAILED: " + "; ".join(failures)))
+    for key, title in (("losses", "all suites"), ("unseen_losses", "unseen suites")):
+        if key in report:
+            lines += ["", f"## Where answers are lost, held out ({title})", "", *losses_markdown(report[key])]
     misses = []
     for name, rows in report["rows"].items():
         for r in rows:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.answer import Answerer
 from bot.language import language_name, message
+from bot.records import Answer
 from evals import metrics as m
 
 HERE = Path(__file__).resolve().parent
@@ -72,8 +73,9 @@ def score(q: Question, answerer: Answerer, gold: set[str] | None = None, speaker
         "forbidden": m.forbidden_hits(text, q.forbidden),
         "words": len(m.MARKER.sub("", text).split()),
         "latency_ms": answer.latency_ms,
-        # Refusals (legal advice, injection, bad input) are not the coverage threshold's decision.
-        "forced": answer.kind not in ("answer", "out_of_scope") or "answerable" not in answer.signals,
+        # Refusals the answer cut-off did not decide: injection, bad input, nothing asked, and those made though the
+        # probability was above it (what to do in one's own case, no sentence worth citing).
+        "forced": _forced(answer),
         "answerable_p": answer.signals.get("answerable", 0.0),
         "wrong_speakers": m.wrong_speakers(text, [c.passage.text for c in answer.citations], speakers),
     }
@@ -107,6 +109,14 @@ def score(q: Question, answerer: Answerer, gold: set[str] | None = None, speaker
             }
         )
     return row
+
+
+def _forced(answer: Answer) -> bool:
+    """Whether a refusal was made for a reason other than the answer probability falling below its cut-off."""
+    signals = answer.signals
+    if answer.kind not in ("answer", "out_of_scope", "legal_advice") or "answerable" not in signals:
+        return True
+    return bool(answer.abstained and signals["answerable"] >= signals.get("needed", 0.0))
 
 
 def _is_claim(sentence: str, answer: Any) -> bool:

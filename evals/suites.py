@@ -120,6 +120,8 @@ class Example:
     features: Features
     labels: np.ndarray
     answerable: bool
+    # Whether the answer path reads the question the way these candidates were found (else the other view does).
+    as_asked: bool = True
 
 
 def _label(features: Features, gold: set[str], required: Sequence[Sequence[str]]) -> np.ndarray:
@@ -147,7 +149,8 @@ def examples(suite: Suite, answerer: Answerer, gold: dict[str, set[str]], multil
         found = answerer.retriever.search(query, snapshot=snap, multilingual=multilingual)
         features = sentence_features(query, found, snap)
         labels = _label(features, gold[q.id], q.required) if q.answerable else np.zeros(len(found.candidates), bool)
-        out.append(Example(suite.name, suite.group, query, features, labels, q.answerable))
+        as_asked = answerer.retriever.reads_multilingual(query, snap) == found.multilingual
+        out.append(Example(suite.name, suite.group, query, features, labels, q.answerable, as_asked))
     return out
 
 

@@ -162,3 +162,65 @@ def test_eval_refuses_a_comparison_file_that_is_not_an_earlier_suite_run(tmp_pat
         done = CliRunner().invoke(app, ["--suite", "pools", "--compare", str(path), "--out", str(tmp_path / "out")])
         assert done.exit_code == 2 and path.name in done.output
         assert not (tmp_path / "out").exists()  # it failed before running anything
+
+
+def test_candidate_checks_say_where_the_answering_sentence_stood() -> None:
+    import numpy as np
+
+    from evals.losses import candidate_checks
+
+    labels = np.array([False, False, False, True])
+    # Among the candidates, third by the sentence model: reachable, in the three likeliest, not the likeliest.
+    assert candidate_checks(labels, np.array([0.9, 0.8, 0.1, 0.5])) == {
+        "reachable": 1.0,
+        "first_answers": 0.0,
+        "top3_answers": 1.0,
+    }
+    assert candidate_checks(labels, np.array([0.9, 0.8, 0.6, 0.5]))["top3_answers"] == 0.0
+    assert candidate_checks(np.zeros(0, bool), np.zeros(0)) == dict.fromkeys(
+        ("reachable", "first_answers", "top3_answers"), 0.0
+    )
+
+
+def _decided(qid: str, answerable: bool, p: float, forced: bool = False) -> dict[str, object]:
+    row = _row(qid, answerable, right=not forced)
+    row["checks"].update(answerable_p=p, forced=forced, reachable=1.0, first_answers=1.0, top3_answers=1.0)  # type: ignore[attr-defined]
+    return row
+
+
+def test_losses_say_what_one_cut_off_on_the_answer_probability_could_reach() -> None:
+    from evals.losses import losses, losses_markdown
+
+    # Told apart perfectly: one cut-off refuses everything unanswerable and answers everything else.
+    rows = [_decided(f"a{i}", True, 0.6 + i / 100) for i in range(20)]
+    rows += [_decided(f"u{i}", False, 0.1 + i / 100) for i in range(20)]
+    part = losses(rows, 0.95, 0.05)
+    assert part["auc"] == 1.0 and part["least_false_abstention"] == 0.0 and part["most_abstention_recall"] == 1.0
+    # Mixed up: refusing 95% of the unanswerable takes nearly all the answerable with it.
+    mixed = [_decided(r["id"], r["checks"]["should_abstain"], r["checks"]["answerable_p"]) for r in rows]  # type: ignore[index]
+    part = losses(mixed, 0.95, 0.05)
+    assert part["auc"] == 0.0 and part["least_false_abstention"] == 1.0 and part["most_abstention_recall"] == 0.0
+    # A refusal the cut-off does not decide (advice) stays a refusal at every cut-off, and is not in the AUC.
+    advice = [*rows[1:], _decided("a0", True, 0.0, forced=True)]
+    part = losses(advice, 0.95, 0.01)
+    assert part["least_false_abstention"] == 0.05 and part["most_abstention_recall"] is None
+    assert part["auc"] == 1.0 and part["decided"] == 39
+    text = "\n".join(losses_markdown(part))
+    assert "AUC 1.000" in text and "refuses n/a" in text
+
+
+def test_a_refusal_counts_as_the_cut_offs_only_where_the_probability_fell_below_it() -> None:
+    from bot.records import Answer
+    from evals.scoring import _forced
+
+    def answer(kind: str, abstained: bool, **signals: float) -> Answer:
+        return Answer(question="q", text="t", abstained=abstained, kind=kind, signals=signals)  # type: ignore[arg-type]
+
+    assert not _forced(answer("answer", False, answerable=0.8, needed=0.5))
+    # A resident's own case refused for want of evidence is the cut-off's doing; refused though the evidence was
+    # there (what should I do?), it is not.
+    assert not _forced(answer("legal_advice", True, answerable=0.3, needed=0.5))
+    assert _forced(answer("legal_advice", True, answerable=0.7, needed=0.5))
+    assert not _forced(answer("out_of_scope", True, answerable=0.3, needed=0.5))
+    assert _forced(answer("out_of_scope", True))  # nothing asked: no probability at all
+    assert _forced(answer("invalid", True, answerable=0.1, needed=0.5))

@@ -99,6 +99,9 @@ def test_each_question_is_read_by_the_view_its_languages_need(answerer: Answerer
     assert spanish.multilingual and any(c.multilingual.rank for c in spanish.candidates)
     forced = retriever.search(retriever.analyze("Can ICE use city-owned property?"), multilingual=True)
     assert forced.multilingual and any(c.multilingual.rank for c in forced.candidates)
+    # What the evals call the view a question is read with is what the search did, unasked.
+    assert not retriever.reads_multilingual(retriever.analyze("Can ICE use city-owned property?"))
+    assert retriever.reads_multilingual(retriever.analyze("¿Puede ICE usar propiedades de la ciudad?"))
     assert answerer.scorers.for_view(False) is answerer.scorers.english
     assert answerer.scorers.for_view(True) is answerer.scorers.multilingual
 
